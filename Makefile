@@ -1,0 +1,47 @@
+# make run  : create .venv, install, build the demo database if missing, start the app
+# make test : same setup (plus Chromium for the browser tests), then the whole test suite
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DB ?= data/demo.duckdb
+PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup browser demo bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+$(DB): | $(STAMP)
+	EXAMDASH_DB=$(DB) $(BIN)/python -m examdash demo
+
+demo: $(STAMP)
+	rm -f $(DB) $(DB).wal
+	EXAMDASH_DB=$(DB) $(BIN)/python -m examdash demo
+
+run: $(STAMP) $(DB)
+	@EXAMDASH_DB=$(DB) $(BIN)/python -m examdash users demo-logins
+	EXAMDASH_DB=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
+
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		echo "Installing chromium and fonts-noto-cjk for the browser tests"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+	@command -v chromium >/dev/null || { echo "chromium is required for the browser tests"; exit 1; }
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/query_bench.py
+
+clean:
+	rm -rf $(VENV) $(DB) $(DB).wal data/demo_imports data/demo_exports test-output

@@ -1,0 +1,5 @@
+import sys
+
+from examdash.cli import main
+
+sys.exit(main())

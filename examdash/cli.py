@@ -1,0 +1,145 @@
+"""python -m examdash: everything the UI does, without the UI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from examdash import config, db
+from examdash.importers.kinds import KINDS
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m examdash", description="1+X 数字营销技术应用 考务数据看板：命令行")
+    p.add_argument("--db", help="数据库文件（默认取 EXAMDASH_DB，否则 data/demo.duckdb）")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    sub.add_parser("init", help="创建或迁移数据库，并载入 data/exam_plan.toml")
+
+    imp = sub.add_parser("import", help="导入一个导出文件（.xlsx / .csv）")
+    imp.add_argument("kind", choices=list(KINDS), help="文件类型")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--batch", help="文件没有「考试批次」列时指定批次代码，如 2023-1")
+    imp.add_argument("--dry-run", action="store_true", help="只校验并统计变化，不写入")
+    imp.add_argument("--user", default="cli", help="记入导入日志的操作人")
+
+    demo = sub.add_parser("demo", help="生成演示导出文件并通过导入器导入")
+    demo.add_argument("--seed", type=int, default=20230527)
+    demo.add_argument("--candidates", type=int, default=60000)
+    demo.add_argument("--out", type=Path, help="演示导出文件目录（默认 data/demo_exports）")
+
+    q = sub.add_parser("query", help="运行 queries/ 中的命名查询")
+    q.add_argument("name", nargs="?", help="查询名；省略则列出全部")
+    q.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    q.add_argument("--format", choices=["csv", "table"], default="table")
+
+    from examdash import cli_more
+
+    cli_more.add_commands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code else EXIT_OK
+    try:
+        return _dispatch(args)
+    except UsageError as exc:
+        print(f"用法错误：{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except db.DbError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _dispatch(args) -> int:
+    path = config.db_path(args.db)
+    if args.cmd == "init":
+        con = db.connect(path)
+        print(f"数据库已就绪：{path}（数据版本 {db.data_version(con)}）")
+        return EXIT_OK
+    if args.cmd == "import":
+        return _import(args, path)
+    if args.cmd == "demo":
+        return _demo(args, path)
+    if args.cmd == "query":
+        return _query(args, path)
+    from examdash import cli_more
+
+    return cli_more.dispatch(args, path)
+
+
+def _import(args, path: Path) -> int:
+    from examdash.importers import import_file
+
+    if not args.file.exists():
+        raise UsageError(f"文件不存在：{args.file}")
+    con = db.connect(path)
+    result = import_file(con, args.kind, args.file, batch=args.batch, actor=args.user, dry_run=args.dry_run, db_file=path)
+    for line in result.lines(limit=1000):
+        print(line, file=sys.stderr if not result.ok else sys.stdout)
+    print(result.summary())
+    return EXIT_OK if result.ok else EXIT_INVALID
+
+
+def _demo(args, path: Path) -> int:
+    from examdash import demo
+    from examdash.importers import import_file
+
+    if args.candidates < 100:
+        raise UsageError("--candidates 至少为 100")
+    out = args.out or (config.DATA_DIR / "demo_exports")
+    files = demo.generate(out, seed=args.seed, candidates=args.candidates)
+    con = db.connect(path)
+    for kind, file, batch in files:
+        result = import_file(con, kind, file, batch=batch, actor="demo", db_file=path)
+        print(result.summary())
+        if not result.ok:
+            for line in result.lines(limit=20):
+                print(line, file=sys.stderr)
+            return EXIT_INVALID
+    demo.finish(con, path, seed=args.seed)
+    print(f"演示数据库已生成：{path}；演示导出文件在 {out}")
+    return EXIT_OK
+
+
+def _query(args, path: Path) -> int:
+    from examdash import queries
+    from examdash.sql_files import QueryError, named_queries
+
+    if not args.name:
+        for q in named_queries().values():
+            params = ", ".join(sorted(q.required) + [p + "?" for p in sorted(q.optional)])
+            print(f"{q.name}({params}) — {q.purpose}")
+        return EXIT_OK
+    params = {}
+    for item in args.param:
+        if "=" not in item:
+            raise UsageError(f"--param 应写成 key=value：{item}")
+        k, v = item.split("=", 1)
+        params[k.strip()] = v
+    con = db.connect(path, read_only=path.exists())
+    try:
+        df = queries.run(con, args.name, params, queries.FULL_SCOPE)
+    except QueryError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.format == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200):
+            print(df.to_string(index=False) if len(df) else "（无结果）")
+    return EXIT_OK

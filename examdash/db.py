@@ -1,0 +1,182 @@
+"""The DuckDB warehouse: opening, migrations, the exam plan, the data version, the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from examdash import plan as plan_mod
+from examdash.config import EXAM_PLAN, TIMEZONE, db_path
+from examdash.sql_files import statement
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# One DuckDB connection is shared by the threads of a process; a write transaction is held on its
+# own cursor, and this lock keeps two writers of the same process from interleaving.
+_write_lock = threading.RLock()
+
+
+class DbError(RuntimeError):
+    """A database problem with a message fit for the user (in Chinese)."""
+
+
+def connect(path: str | os.PathLike | None = None, *, read_only: bool = False, plan_file: Path = EXAM_PLAN):
+    """Open the warehouse, apply pending migrations and load the exam plan."""
+    p = db_path(path)
+    if not read_only:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    elif not p.exists():
+        raise DbError(f"数据库文件不存在：{p}（先运行 python -m examdash init 或 demo）")
+    try:
+        con = duckdb.connect(str(p), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise DbError(
+                f"数据库 {p} 正被另一个进程以写方式打开（应用或另一个导入正在运行）。"
+                "请在应用的「导入」页导入，或先停止该进程后重试。"
+            ) from exc
+        raise DbError(f"无法打开数据库 {p}：{exc}") from exc
+    if not read_only:
+        migrate(con)
+        sync_plan(con, plan_mod.load_plan(plan_file))
+    return con
+
+
+def migrate(con) -> list[str]:
+    con.execute(
+        "create table if not exists schema_migrations (version varchar primary key, applied_at timestamp not null)"
+    )
+    done = {r[0] for r in con.execute("select version from schema_migrations").fetchall()}
+    applied = []
+    for f in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if f.stem in done:
+            continue
+        with transaction(con) as cur:
+            cur.execute(f.read_text(encoding="utf-8"))
+            cur.execute("insert into schema_migrations values ($v, now())", {"v": f.stem})
+        applied.append(f.stem)
+    return applied
+
+
+@contextmanager
+def transaction(con):
+    """One cursor, one transaction: everything or nothing."""
+    with _write_lock:
+        cur = con.cursor()
+        cur.begin()
+        try:
+            yield cur
+        except BaseException:
+            cur.rollback()
+            cur.close()
+            raise
+        cur.commit()
+        cur.close()
+
+
+def data_version(con) -> int:
+    cur = con.cursor()
+    try:
+        return int(cur.execute("select value from meta where key = 'data_version'").fetchall()[0][0])
+    finally:
+        cur.close()
+
+
+def bump_version(cur) -> None:
+    cur.execute("update meta set value = cast(cast(value as bigint) + 1 as varchar) where key = 'data_version'")
+
+
+def get_meta(con, key: str) -> str | None:
+    cur = con.cursor()
+    try:
+        rows = cur.execute("select value from meta where key = $k", {"k": key}).fetchall()
+    finally:
+        cur.close()
+    return rows[0][0] if rows else None
+
+
+def set_meta(cur, key: str, value: str | None) -> None:
+    cur.execute("delete from meta where key = $k", {"k": key})
+    if value is not None:
+        cur.execute("insert into meta values ($k, $v)", {"k": key, "v": value})
+
+
+def today(con=None) -> dt.date:
+    """The real date in Asia/Shanghai, unless pinned by EXAMDASH_TODAY or the database (the demo)."""
+    pinned = os.environ.get("EXAMDASH_TODAY") or (get_meta(con, "today") if con is not None else None)
+    if pinned:
+        return dt.date.fromisoformat(pinned)
+    return dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+
+
+def now() -> dt.datetime:
+    """Wall-clock time in Asia/Shanghai, naive (DuckDB timestamps are stored without zone)."""
+    return dt.datetime.now(ZoneInfo(TIMEZONE)).replace(tzinfo=None)
+
+
+def audit(cur, actor: str, action: str, target: str | None = None, detail: dict | None = None) -> None:
+    cur.execute(
+        "insert into audit_log (event_at, actor, action, target, detail) values ($at, $actor, $action, $target, $detail)",
+        {
+            "at": now(),
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+        },
+    )
+
+
+def sync_plan(con, plan: plan_mod.Plan) -> None:
+    """Load the exam plan; rebuild results of batches whose pass rule changed."""
+    cur = con.cursor()
+    old_rules = dict(
+        ((b, lv), r) for b, lv, r in cur.execute("select batch_code, level, rule from pass_rules").fetchall()
+    )
+    cur.close()
+    new_rules = {(b.code, lv): r for b in plan.batches for lv, r in b.pass_rule.items()}
+    changed = sorted({b for (b, lv), r in new_rules.items() if old_rules.get((b, lv)) not in (None, r)})
+    with transaction(con) as cur:
+        cur.execute("delete from batch_stages")
+        cur.execute("delete from pass_rules")
+        cur.execute("delete from provisional_fees")
+        for b in plan.batches:
+            cur.execute("delete from batches where batch_code = $c", {"c": b.code})
+            cur.execute(
+                "insert into batches values ($c, $n, $exam, $dl, $ps, $pe, $cf)",
+                {
+                    "c": b.code,
+                    "n": b.name,
+                    "exam": b.exam_date,
+                    "dl": b.reg_deadline,
+                    "ps": b.publicity_start,
+                    "pe": b.publicity_end,
+                    "cf": b.cert_from,
+                },
+            )
+            for s in b.stages:
+                cur.execute(
+                    "insert into batch_stages values ($c, $seq, $stage, $s, $e)",
+                    {"c": b.code, "seq": s.seq, "stage": s.stage, "s": s.start, "e": s.end},
+                )
+            for level, rule in b.pass_rule.items():
+                cur.execute("insert into pass_rules values ($c, $l, $r)", {"c": b.code, "l": level, "r": rule})
+        for level, fen in plan.provisional_fen.items():
+            cur.execute("insert into provisional_fees values ($l, $f)", {"l": level, "f": fen})
+        if changed:
+            rebuild_results(cur, changed)
+            bump_version(cur)
+
+
+def rebuild_results(cur, batches) -> None:
+    """Recompute the pre-joined results rows of the given batches inside the caller's transaction."""
+    for b in sorted(set(batches)):
+        cur.execute("delete from results where batch_code = $batch", {"batch": b})
+        cur.execute(statement("rebuild_results"), {"batch": b})

@@ -1,0 +1,243 @@
+"""The seven import kinds: header aliases, keys, and validation into typed frames."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from examdash import domain
+from examdash.importers.reading import norm_header
+
+PROVINCES = (
+    "北京市 天津市 河北省 山西省 内蒙古自治区 辽宁省 吉林省 黑龙江省 上海市 江苏省 浙江省 安徽省 福建省 江西省 山东省 "
+    "河南省 湖北省 湖南省 广东省 广西壮族自治区 海南省 重庆市 四川省 贵州省 云南省 西藏自治区 陕西省 甘肃省 青海省 "
+    "宁夏回族自治区 新疆维吾尔自治区"
+).split()
+
+
+def _short(p: str) -> str:
+    for suffix in ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市"):
+        if p.endswith(suffix):
+            return p[: -len(suffix)]
+    return p
+
+
+PROVINCE_ALIASES = {**{p: p for p in PROVINCES}, **{_short(p): p for p in PROVINCES}}
+LEVEL_ALIASES = {"初级": "初级", "初": "初级", "中级": "中级", "中": "中级"}
+TYPE_ALIASES = {"在校生": "在校生", "学生": "在校生", "在校学生": "在校生", "社会考生": "社会考生", "社会人员": "社会考生", "社会": "社会考生"}
+ATTENDANCE_ALIASES = {"已签到": "已签到", "签到": "已签到", "正常": "已签到", "出勤": "已签到", "是": "已签到",
+                      "缺考": "缺考", "缺席": "缺考", "未签到": "缺考", "否": "缺考", "违纪": "违纪", "作弊": "违纪"}
+YES_NO = {"是": True, "否": False, "y": True, "n": False, "yes": True, "no": False, "true": True, "false": False,
+          "1": True, "0": False, "合格": True, "不合格": False, "通过": True, "未通过": False, "pass": True, "fail": False}
+STATUS_ALIASES = {"正常": "正常", "有效": "正常", "已报名": "正常", "已缴费": "正常", "已取消": "已取消", "取消": "已取消", "退考": "已取消"}
+ABSENT_WORDS = {"缺考", "缺席", "缺"}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str
+    table: str
+    key: tuple[str, ...]
+    fields: tuple[Field, ...]
+    batched: bool = False
+    alias_map: dict = field(default_factory=dict, compare=False)
+
+    def label_of(self, f: str) -> str:
+        return next(x.label for x in self.fields if x.name == f)
+
+    @property
+    def required(self) -> set[str]:
+        return {f.name for f in self.fields if f.required}
+
+
+def _kind(name, label, table, key, fields, batched=False) -> Kind:
+    aliases = {}
+    for f in fields:
+        for a in (f.label, f.name, *f.aliases):
+            aliases[norm_header(a)] = f.name
+    return Kind(name, label, table, tuple(key), tuple(fields), batched, aliases)
+
+
+BATCH = Field("batch_code", "考试批次", ("批次", "考试计划", "批次代码", "考试批次代码", "batch"))
+ID_NO = Field("id_no", "身份证号", ("身份证号码", "证件号码", "证件号", "身份证", "公民身份号码", "id_no", "id"), True)
+TICKET = Field("ticket_no", "准考证号", ("准考证号码", "准考证", "准考号", "ticket", "ticket_no"), True)
+PROVINCE = Field("province", "省份", ("所在省份", "省", "省市", "所在省", "省份名称", "province"), True)
+LEVEL = Field("level", "级别", ("报考级别", "等级", "证书等级", "考试级别", "level"), True)
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        _kind("schools", "院校", "schools", ["school_code"], [
+            Field("school_code", "院校代码", ("学校代码", "院校编号", "学校编号", "院校编码"), True),
+            Field("school_name", "院校名称", ("学校名称", "院校", "学校"), True),
+            PROVINCE,
+            Field("school_type", "类型", ("院校类型", "学校类型", "办学层次", "层次")),
+            Field("is_pilot", "是否试点", ("试点院校", "是否试点院校", "试点")),
+        ]),
+        _kind("sites", "考点", "sites", ["site_code"], [
+            Field("site_code", "考点代码", ("考点编号", "站点代码", "考核站点代码", "考点编码"), True),
+            Field("site_name", "考点名称", ("考核站点名称", "站点名称", "考点", "考核站点"), True),
+            PROVINCE,
+            Field("city", "城市", ("所在城市", "市", "地市")),
+            Field("school_code", "所属院校代码", ("院校代码", "学校代码", "所属学校代码")),
+            Field("seats", "机位数", ("机位", "座位数", "可用机位数", "考位数")),
+        ]),
+        _kind("registrations", "报名", "registrations", ["batch_code", "id_no", "level"], [
+            BATCH, ID_NO, LEVEL,
+            Field("name", "姓名", ("考生姓名", "学生姓名", "name"), True),
+            Field("school_code", "院校代码", ("学校代码", "所属院校代码", "院校编号")),
+            Field("school_name", "院校名称", ("学校名称", "所属院校", "院校", "学校")),
+            Field("site_code", "考点代码", ("考点编号", "考核站点代码", "站点代码")),
+            Field("site_name", "考点名称", ("考核站点", "考核站点名称", "考点")),
+            Field("candidate_type", "考生类型", ("考生类别", "考生身份", "人员类型")),
+            Field("registered_at", "报名时间", ("报名日期", "提交时间")),
+            Field("ticket_no", "准考证号", TICKET.aliases),
+            Field("status", "报名状态", ("状态",)),
+        ], batched=True),
+        _kind("attendance", "签到", "attendance", ["batch_code", "ticket_no"], [
+            BATCH, TICKET,
+            Field("room", "考场", ("考场号", "考场名称", "考场编号")),
+            Field("seat", "座号", ("座位号", "机位号", "座位")),
+            Field("status", "签到状态", ("考勤状态", "是否签到", "签到", "状态", "考试状态"), True),
+        ], batched=True),
+        _kind("scores", "成绩", "score_versions", ["batch_code", "ticket_no"], [
+            BATCH, TICKET,
+            Field("id_no", "身份证号", ID_NO.aliases),
+            Field("theory", "理论成绩", ("理论", "理论分数", "理论考试成绩", "理论得分"), True),
+            Field("practical", "实操成绩", ("实操", "实操分数", "实操考试成绩", "实操得分", "技能成绩"), True),
+            Field("total", "总成绩", ("总分", "综合成绩", "成绩")),
+            Field("passed", "是否合格", ("合格", "考核结果", "结果", "是否通过")),
+        ], batched=True),
+        _kind("fee-standards", "收费标准", "fee_standards", ["province", "level", "effective_date"], [
+            PROVINCE, LEVEL,
+            Field("effective_date", "生效日期", ("执行日期", "起始日期", "生效时间"), True),
+            Field("amount", "金额", ("收费标准", "费用", "标准", "金额元人次", "考核费用"), True),
+            Field("doc_no", "文号", ("发文文号", "文件号", "依据文号", "文件")),
+        ]),
+        _kind("payments", "到账", "payments", ["bank_ref"], [
+            Field("bank_ref", "银行流水号", ("流水号", "交易流水号", "交易号", "凭证号"), True),
+            Field("paid_date", "到账日期", ("交易日期", "日期", "入账日期", "到账时间", "交易时间"), True),
+            Field("payer", "付款单位", ("付款人", "对方户名", "付款人名称", "对方账户名称", "付款方"), True),
+            Field("amount", "金额", ("交易金额", "到账金额", "贷方金额", "收入金额", "入账金额"), True),
+            Field("remark", "备注", ("摘要", "附言", "用途", "交易附言")),
+        ]),
+    )
+}
+
+
+@dataclass
+class Issue:
+    row: int | None
+    column: str | None
+    message: str
+    severity: str = "error"  # or "warning"
+
+    def line(self, file_name: str) -> str:
+        return f"{file_name}:{self.row if self.row is not None else '-'}:{self.column or '-'}: {self.message}"
+
+
+class Checker:
+    """Collects issues for a frame whose index is 0..n-1 and whose row numbers are known."""
+
+    def __init__(self, kind: Kind, row_numbers: list[int], headers: dict[str, str], header_row: int = 1):
+        self.kind = kind
+        self.header_row = header_row
+        self.rows = np.asarray(row_numbers)
+        self.headers = headers  # field -> header text as written in the file
+        self.issues: list[Issue] = []
+        self.bad = np.zeros(len(row_numbers), dtype=bool)
+
+    def col(self, f: str) -> str:
+        return self.headers.get(f) or self.kind.label_of(f)
+
+    def flag(self, mask, f: str | None, message, severity="error") -> None:
+        mask = np.asarray(mask, dtype=bool)
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        column = self.col(f) if f else None
+        for i in idx:
+            msg = message(i) if callable(message) else message
+            self.issues.append(Issue(int(self.rows[i]), column, msg, severity))
+        if severity == "error":
+            self.bad |= mask
+
+    def file_error(self, message: str, f: str | None = None) -> None:
+        """A problem of the whole file, reported at its header row."""
+        self.issues.append(Issue(self.header_row, self.col(f) if f else None, message))
+        self.bad |= True
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+
+def present(s: pd.Series) -> np.ndarray:
+    return s.notna().to_numpy()
+
+
+def map_values(ck: Checker, s: pd.Series, f: str, table: dict, what: str, allowed: str) -> pd.Series:
+    norm = s.map(lambda v: table.get(norm_header(v)) if isinstance(v, str) else None)
+    ck.flag(present(s) & norm.isna().to_numpy(), f, lambda i: f"{what}「{s.iat[i]}」无效，应为 {allowed}")
+    return norm
+
+
+def parse_dates(ck: Checker, s: pd.Series, f: str, with_time=False) -> pd.Series:
+    text = s.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False).str.replace("T", " ")
+    serial = text.str.fullmatch(r"\d{5}(\.\d+)?").fillna(False).astype(bool)
+    out = pd.to_datetime(text.where(~serial), errors="coerce", format="mixed")
+    if serial.any():
+        days = pd.to_numeric(text.where(serial), errors="coerce")
+        out = out.where(~serial, pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D"))
+    ck.flag(present(s) & out.isna().to_numpy(), f, lambda i: f"日期「{s.iat[i]}」无法识别，请写成 2023-05-09{' 10:30' if with_time else ''}")
+    return out
+
+
+def required_present(ck: Checker, cols: dict[str, pd.Series], n: int) -> None:
+    for f in ck.kind.fields:
+        if f.required and f.name in cols:
+            ck.flag(~present(cols[f.name]), f.name, f"{f.label}不能为空")
+
+
+def duplicate_keys(ck: Checker, frame: pd.DataFrame, key: list[str]) -> None:
+    dup = frame.duplicated(subset=key, keep="first").to_numpy()
+    if dup.any():
+        first_rows = {}
+        keys = frame[key].astype("str").agg("|".join, axis=1)
+        for i, k in enumerate(keys):
+            first_rows.setdefault(k, ck.rows[i])
+        labels = "+".join(ck.kind.label_of(k) for k in key)
+        ck.flag(dup, key[-1], lambda i: f"文件内重复：{labels} 与第 {first_rows[keys.iat[i]]} 行相同")
+
+
+def clean_code(s: pd.Series) -> pd.Series:
+    return s.str.replace(r"\s+", "", regex=True).str.upper()
+
+
+def normalise_ids(s: pd.Series) -> pd.Series:
+    return s.str.replace(r"\s+", "", regex=True).str.upper()
+
+
+def check_ids(ck: Checker, s: pd.Series, f: str) -> None:
+    ok = domain.ids_valid(s.fillna("").tolist())
+    ck.flag(present(s) & ~ok, f, lambda i: _id_problem(s.iat[i]))
+
+
+def _id_problem(v: str) -> str:
+    if not re.fullmatch(r"\d{17}[\dX]", v):
+        if re.fullmatch(r"\d+(\.\d+)?[eE]\+?\d+", v) or (v.isdigit() and len(v) > 15 and v.endswith("000")):
+            return f"身份证号「{v}」被 Excel 存成了数字而丢失精度，请把该列设为文本后重新导出"
+        return f"身份证号「{v}」格式不对：应为 18 位，前 17 位是数字，最后一位是数字或 X"
+    return f"身份证号「{v}」校验位错误（GB 11643），应为 {domain.id_check_char(v[:17])}"

@@ -1,0 +1,45 @@
+"""Running named queries with the caller's scope bound from the signed-in identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from examdash.sql_files import SCOPE_PARAM, bind, get_query
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What rows an identity may see. school_code None means every school (staff, admin, CLI)."""
+
+    role: str
+    school_code: str | None = None
+    username: str = ""
+
+    @property
+    def is_school(self) -> bool:
+        return self.role == "school"
+
+    @property
+    def cache_key(self) -> tuple:
+        return (self.role, self.school_code)
+
+
+FULL_SCOPE = Scope(role="admin", school_code=None, username="cli")
+
+
+def run(con, name: str, params: dict | None = None, scope: Scope = FULL_SCOPE) -> pd.DataFrame:
+    q = get_query(name)
+    bound = bind(q, params)
+    if scope.is_school and not scope.school_code:
+        raise PermissionError("学校账号没有关联院校，不能查看数据")
+    if q.scoped:
+        bound[SCOPE_PARAM] = scope.school_code
+    elif scope.is_school and not q.public:
+        raise PermissionError(f"查询 {name} 不按院校限定范围，学校账号不能运行")
+    cur = con.cursor()
+    try:
+        return cur.execute(q.sql, bound).df()
+    finally:
+        cur.close()

@@ -1,0 +1,120 @@
+"""Named SQL files: a header comment (name, purpose, grain, params) and a body with bound $params.
+
+Analytic queries live in the top-level queries/ folder and are what pages and the CLI run;
+the importer's and the rebuild's statements live in examdash/sql/ with the same header.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from examdash.config import QUERIES_DIR
+
+INTERNAL_DIR = Path(__file__).parent / "sql"
+PARAM_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
+SCOPE_PARAM = "scope_school"
+
+
+class QueryError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    name: str
+    path: Path
+    purpose: str
+    grain: str
+    required: frozenset[str]
+    optional: frozenset[str]
+    scoped: bool
+    public: bool  # '-- access: all': aggregates or reference data any signed-in role may see
+    sql: str
+
+    @property
+    def params(self) -> frozenset[str]:
+        return self.required | self.optional
+
+
+def parse(path: Path) -> SqlFile:
+    text = path.read_text(encoding="utf-8")
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        m = re.match(r"--\s*(\w+)\s*:\s*(.*)$", line)
+        if m:
+            header[m.group(1).lower()] = m.group(2).strip()
+    for key in ("name", "purpose", "grain", "params"):
+        if key not in header:
+            raise QueryError(f"{path}: header lacks '-- {key}:'")
+    if header["name"] != path.stem:
+        raise QueryError(f"{path}: header name {header['name']!r} differs from the file name")
+    required, optional = set(), set()
+    spec = header["params"]
+    if spec.lower() not in ("", "none"):
+        for item in spec.split(","):
+            item = item.strip()
+            m = re.fullmatch(r"\$([a-z_][a-z0-9_]*)(\?)?(\s.*)?", item)
+            if not m:
+                raise QueryError(f"{path}: cannot read parameter {item!r} (write $name or $name?)")
+            (optional if m.group(2) else required).add(m.group(1))
+    used = set(PARAM_RE.findall(_body(text)))
+    scoped = SCOPE_PARAM in used
+    used.discard(SCOPE_PARAM)
+    if used != required | optional:
+        raise QueryError(
+            f"{path}: parameters used {sorted(used)} differ from those declared {sorted(required | optional)}"
+        )
+    return SqlFile(
+        name=path.stem,
+        path=path,
+        purpose=header["purpose"],
+        grain=header["grain"],
+        required=frozenset(required),
+        optional=frozenset(optional),
+        scoped=scoped,
+        public=header.get("access", "").lower() == "all",
+        sql=_body(text),
+    )
+
+
+def _body(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+
+
+@functools.cache
+def _load_dir(folder: Path) -> dict[str, SqlFile]:
+    return {f.stem: parse(f) for f in sorted(folder.glob("*.sql"))}
+
+
+def named_queries() -> dict[str, SqlFile]:
+    return _load_dir(QUERIES_DIR)
+
+
+def get_query(name: str) -> SqlFile:
+    queries = named_queries()
+    if name not in queries:
+        raise QueryError(f"没有名为 {name!r} 的查询；可用：{', '.join(sorted(queries))}")
+    return queries[name]
+
+
+def statement(name: str) -> str:
+    return _load_dir(INTERNAL_DIR)[name].sql
+
+
+def bind(q: SqlFile, params: dict | None) -> dict:
+    """Check a caller's parameters against the header; optional ones default to NULL."""
+    params = dict(params or {})
+    if SCOPE_PARAM in params:
+        raise QueryError(f"{q.name}: {SCOPE_PARAM} comes from the signed-in identity, never from the caller")
+    extra = set(params) - q.params
+    if extra:
+        raise QueryError(f"{q.name}: 未知参数 {sorted(extra)}；可用参数：{sorted(q.params)}")
+    missing = {p for p in q.required if params.get(p) in (None, "")}
+    if missing:
+        raise QueryError(f"{q.name}: 缺少参数 {sorted(missing)}")
+    return {p: (params.get(p) if params.get(p) != "" else None) for p in q.params}
