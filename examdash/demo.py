@@ -258,7 +258,7 @@ def write_xlsx(frame: pd.DataFrame, path: Path, title: str | None = None) -> Non
     for i in range(len(frame)):
         for j, col in enumerate(cols):
             v = col[i]
-            if v and v != "nan":
+            if isinstance(v, str) and v and v != "nan":  # pandas 3 keeps missing cells as NaN
                 ws.write_string(r + 1 + i, j, v)
     wb.close()
 
@@ -329,9 +329,31 @@ def generate(out: Path, seed: int = 20230527, candidates: int = 60000) -> list[t
 
 
 def finish(con, db_file: Path, seed: int = 20230527) -> None:
-    """After the exports are imported: pin 'today' inside the 2023-1 publicity window."""
-    from examdash import db
+    """After the exports are imported: demo accounts, and 'today' pinned inside the 2023-1 window."""
+    from examdash import auth, db
 
+    existing = {r[0] for r in con.cursor().execute("select username from users").fetchall()}
+    for username, display, role, school in demo_users(con):
+        if username not in existing:
+            auth.create_user(con, username, display, role, DEMO_PASSWORD[role], school_code=school, actor="demo")
     with db.transaction(con) as cur:
         db.set_meta(cur, "today", DEMO_TODAY)
         db.audit(cur, "demo", "pin_today", DEMO_TODAY)
+
+
+DEMO_PASSWORD = {"admin": "Admin-2023demo", "staff": "Staff-2023demo", "school": "School-2023demo"}
+
+
+def demo_users(con) -> list[tuple[str, str, str, str | None]]:
+    """(username, display name, role, school_code): one admin, one staff, the three largest schools."""
+    cur = con.cursor()
+    try:
+        top = cur.execute(
+            "select r.school_code, s.school_name from registrations r join schools s using (school_code) "
+            "group by all order by count(*) desc, r.school_code limit 3"
+        ).fetchall()
+    finally:
+        cur.close()
+    users = [("admin", "系统管理员", "admin", None), ("staff", "考务专员", "staff", None)]
+    users += [(f"school{i}", f"{name}负责人", "school", code) for i, (code, name) in enumerate(top, start=1)]
+    return users

@@ -34,9 +34,11 @@ def run(con, name: str, params: dict | None = None, scope: Scope = FULL_SCOPE) -
     bound = bind(q, params)
     if scope.is_school and not scope.school_code:
         raise PermissionError("学校账号没有关联院校，不能查看数据")
+    if q.access == "admin" and scope.role != "admin":
+        raise PermissionError(f"查询 {name} 仅限管理员")
     if q.scoped:
         bound[SCOPE_PARAM] = scope.school_code
-    elif scope.is_school and not q.public:
+    elif scope.is_school and q.access != "all":
         raise PermissionError(f"查询 {name} 不按院校限定范围，学校账号不能运行")
     cur = con.cursor()
     try:

@@ -31,7 +31,7 @@ class SqlFile:
     required: frozenset[str]
     optional: frozenset[str]
     scoped: bool
-    public: bool  # '-- access: all': aggregates or reference data any signed-in role may see
+    access: str  # 'all' (aggregates, reference data: any role), 'staff' (default) or 'admin'
     sql: str
 
     @property
@@ -77,9 +77,16 @@ def parse(path: Path) -> SqlFile:
         required=frozenset(required),
         optional=frozenset(optional),
         scoped=scoped,
-        public=header.get("access", "").lower() == "all",
+        access=_access(path, header.get("access", "staff")),
         sql=_body(text),
     )
+
+
+def _access(path: Path, value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("all", "staff", "admin"):
+        raise QueryError(f"{path}: access must be all, staff or admin")
+    return value
 
 
 def _body(text: str) -> str:

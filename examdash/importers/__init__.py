@@ -124,7 +124,8 @@ def validate_file(con, kind: str, path: Path, *, batch: str | None = None, file_
     ck = Checker(spec, raw.row_numbers, headers, raw.header_row)
     missing = [f.label for f in spec.fields if f.required and f.name not in raw.columns and f.name != "batch_code"]
     if missing:
-        ck.file_error(f"缺少必需的列：{'、'.join(missing)}（第 {raw.header_row} 行被识别为表头）")
+        ck.issues.append(Issue(raw.header_row, "、".join(missing),
+                               f"缺少必需的列：{'、'.join(missing)}（第 {raw.header_row} 行被识别为表头）"))
         result.issues = ck.issues
         return result, None
     if n == 0:
@@ -182,6 +183,8 @@ def import_file(
         if result.added + result.replaced:
             if kind in RESULT_KINDS:
                 db.rebuild_results(cur, batch_codes)
+            elif kind == "schools":
+                db.rebuild_results(cur, [r[0] for r in cur.execute("select distinct batch_code from results").fetchall()])
             if kind == "payments":
                 from examdash import fees
 

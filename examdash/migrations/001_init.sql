@@ -218,6 +218,7 @@ create table results (
     level varchar not null,
     name varchar not null,
     school_code varchar not null,
+    province varchar,
     site_code varchar not null,
     candidate_type varchar not null,
     registered_at timestamp,

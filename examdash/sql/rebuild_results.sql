@@ -1,6 +1,6 @@
 -- name: rebuild_results
 -- purpose: refill the pre-joined results rows of one batch (registration + attendance + latest score + verdict)
--- grain: one row per valid registration (batch, id_no, level)
+-- grain: one row per valid registration (batch, id_no, level); province is the school's
 -- params: $batch
 -- Verdict: sat = signed in (已签到 or 违纪) or, without a sign-in row, a score that is not 缺考;
 -- 违纪 never passes; otherwise the batch/level pass rule decides (both_parts: each part >= 60,
@@ -21,9 +21,12 @@ latest as (
 rules as (
     select level, rule from pass_rules where batch_code = $batch
 ),
+school_rows as (
+    select school_code, province from schools
+),
 joined as (
     select
-        r.batch_code, r.id_no, r.level, r.name, r.school_code, r.site_code, r.candidate_type,
+        r.batch_code, r.id_no, r.level, r.name, r.school_code, sc.province, r.site_code, r.candidate_type,
         r.registered_at, r.ticket_no,
         a.status as attendance_status,
         s.version as score_version, s.theory, s.practical, s.total, s.absent, s.supplied_passed,
@@ -32,10 +35,11 @@ joined as (
     left join att a on a.ticket_no = r.ticket_no
     left join latest s on s.ticket_no = r.ticket_no
     left join rules ru on ru.level = r.level
+    left join school_rows sc on sc.school_code = r.school_code
 ),
 verdicts as (
     select
-        batch_code, id_no, level, name, school_code, site_code, candidate_type, registered_at, ticket_no,
+        batch_code, id_no, level, name, school_code, province, site_code, candidate_type, registered_at, ticket_no,
         attendance_status,
         case
             when attendance_status in ('已签到', '违纪') then true

@@ -1,0 +1,55 @@
+"""Router: page config, login, and the menu built from the signed-in account's role."""
+
+import streamlit as st
+
+from examdash import navigation, web
+
+st.set_page_config(page_title="1+X 数字营销技术应用 考务看板", page_icon="📊", layout="wide")
+
+
+def login_page() -> None:
+    st.title("1+X 数字营销技术应用 考务看板")
+    notice = st.session_state.pop("_examdash_notice", None)
+    if notice:
+        st.info(notice)
+    oidc = web.oidc_configured()
+    if oidc:
+        user = web.oidc_user()
+        if user is not None:
+            web.sign_in(user)
+            st.rerun()
+        if getattr(st.user, "is_logged_in", False):
+            st.error("您的单位账号邮箱没有对应的看板账号，请联系管理员。")
+            st.button("退出单位账号", on_click=st.logout, key="login_oidc_logout")
+        else:
+            st.button("使用单位账号登录（OIDC）", on_click=st.login, key="login_oidc")
+        st.caption("或使用看板账号登录：")
+    with st.form("login_form"):
+        username = st.text_input("用户名", key="login_username")
+        password = st.text_input("密码", type="password", key="login_password")
+        submitted = st.form_submit_button("登录", key="login_submit")
+    if submitted:
+        try:
+            user = web.authenticate(username, password)
+        except web.AuthError as exc:
+            st.error(str(exc))
+        else:
+            web.sign_in(user)
+            st.rerun()
+
+
+user = web.current_user()
+if user is None:
+    nav = st.navigation([st.Page(login_page, title="登录", url_path="login", default=True)])
+else:
+    pages = [
+        st.Page(p.path, title=p.title, url_path=p.url, default=i == 0)
+        for i, p in enumerate(navigation.pages_for(user.role))
+    ]
+    nav = st.navigation(pages)
+    with st.sidebar:
+        st.caption(f"{user.display_name}（{web.ROLE_LABELS[user.role]}）" + (f" · {user.school_name}" if user.school_name else ""))
+        if st.button("退出登录", key="app_logout"):
+            web.logout()
+            st.rerun()
+nav.run()

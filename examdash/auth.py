@@ -1,0 +1,202 @@
+"""Accounts, password hashes, login throttling and the scope an identity may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from examdash import db
+from examdash.queries import Scope
+
+ROLES = {"admin": "管理员", "staff": "考务人员", "school": "学校负责人"}
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD = 8
+_hasher = PasswordHasher()  # argon2id, salted; about 50 ms a hash on this machine
+# Verifying against this keeps a login for an unknown user as slow as one for a known user.
+_DUMMY_HASH = _hasher.hash("examdash-dummy-password")
+
+
+class AuthError(Exception):
+    """Login or account problem; the message is for the user, in Chinese."""
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    display_name: str
+    role: str
+    school_code: str | None
+    school_name: str | None = None
+
+    @property
+    def scope(self) -> Scope:
+        return scope_for(self)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("admin", "staff")
+
+
+def scope_for(user: User) -> Scope:
+    """The one place an identity becomes a data scope."""
+    if user.role == "school":
+        return Scope(role="school", school_code=user.school_code, username=user.username)
+    return Scope(role=user.role, school_code=None, username=user.username)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise AuthError(f"密码至少 {MIN_PASSWORD} 位")
+    if password.isdigit() or password.isalpha():
+        raise AuthError("密码须同时包含字母和数字")
+
+
+def _valid_username(username: str) -> str:
+    username = (username or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]{3,64}", username):
+        raise AuthError("用户名须为 3-64 位字母、数字或 _ . @ -")
+    return username
+
+
+def create_user(con, username, display_name, role, password, *, school_code=None, email=None, actor="cli") -> User:
+    username = _valid_username(username)
+    if role not in ROLES:
+        raise AuthError(f"角色须为 {', '.join(ROLES)} 之一")
+    if role == "school":
+        if not school_code:
+            raise AuthError("学校账号须指定院校代码")
+    else:
+        school_code = None
+    check_password_rules(password)
+    with db.transaction(con) as cur:
+        if cur.execute("select 1 from users where username = $u", {"u": username}).fetchall():
+            raise AuthError(f"用户 {username} 已存在")
+        if school_code and not cur.execute("select 1 from schools where school_code = $c", {"c": school_code}).fetchall():
+            raise AuthError(f"院校代码 {school_code} 不存在")
+        cur.execute(
+            "insert into users (username, display_name, role, school_code, email, active, password_hash, created_at) "
+            "values ($u, $d, $r, $s, $e, true, $h, $t)",
+            {"u": username, "d": display_name or username, "r": role, "s": school_code, "e": email,
+             "h": hash_password(password), "t": db.now()},
+        )
+        db.audit(cur, actor, "user_add", username, {"role": role, "school_code": school_code})
+    return User(username, display_name or username, role, school_code)
+
+
+def set_active(con, username: str, active: bool, actor: str) -> None:
+    with db.transaction(con) as cur:
+        if not cur.execute("select 1 from users where username = $u", {"u": username}).fetchall():
+            raise AuthError(f"用户 {username} 不存在")
+        cur.execute("update users set active = $a where username = $u", {"a": active, "u": username})
+        db.audit(cur, actor, "user_enable" if active else "user_disable", username)
+
+
+def reset_password(con, username: str, password: str, actor: str) -> None:
+    check_password_rules(password)
+    with db.transaction(con) as cur:
+        if not cur.execute("select 1 from users where username = $u", {"u": username}).fetchall():
+            raise AuthError(f"用户 {username} 不存在")
+        cur.execute("update users set password_hash = $h where username = $u", {"h": hash_password(password), "u": username})
+        cur.execute("delete from login_throttle where username = $u", {"u": username})
+        db.audit(cur, actor, "user_reset_password", username)
+
+
+def list_users(con):
+    cur = con.cursor()
+    try:
+        return cur.execute(
+            "select u.username as 用户名, u.display_name as 姓名, u.role as 角色, u.school_code as 院校代码, "
+            "s.school_name as 院校名称, u.email as 邮箱, u.active as 启用, u.created_at as 创建时间, "
+            "u.last_login_at as 最近登录 from users u left join schools s using (school_code) order by u.role, u.username"
+        ).df()
+    finally:
+        cur.close()
+
+
+def _load(cur, username: str) -> User | None:
+    rows = cur.execute(
+        "select u.username, u.display_name, u.role, u.school_code, s.school_name from users u "
+        "left join schools s using (school_code) where u.username = $u and u.active",
+        {"u": username},
+    ).fetchall()
+    return User(*rows[0]) if rows else None
+
+
+def authenticate(con, username: str, password: str, *, now: dt.datetime | None = None) -> User:
+    """Check a password; throttle by user name (5 failures lock it for 15 minutes). Every attempt is audited."""
+    username = (username or "").strip()
+    now = now or db.now()
+    if not username or not password:
+        raise AuthError("请输入用户名和密码")
+    # The transaction must commit the failure count and the audit row, so the refusal is raised after it.
+    with db.transaction(con) as cur:
+        refusal, user = _attempt(cur, username, password, now)
+    if refusal:
+        raise AuthError(refusal)
+    return user
+
+
+def _attempt(cur, username: str, password: str, now: dt.datetime) -> tuple[str | None, User | None]:
+    lock = cur.execute(
+        "select failures, locked_until from login_throttle where username = $u", {"u": username}
+    ).fetchall()
+    if lock and lock[0][1] is not None and lock[0][1] > now:
+        minutes = max(1, int((lock[0][1] - now).total_seconds() // 60) + 1)
+        db.audit(cur, username, "login_refused_locked", username)
+        return f"该账号因多次密码错误已锁定，请 {minutes} 分钟后再试", None
+    rows = cur.execute(
+        "select password_hash from users where username = $u and active", {"u": username}
+    ).fetchall()
+    stored = rows[0][0] if rows else None
+    ok = False
+    try:
+        ok = _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        expired = bool(lock) and lock[0][1] is not None  # a served lock starts the count afresh
+        failures = (lock[0][0] if lock and not expired else 0) + 1
+        locked_until = now + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
+        cur.execute("delete from login_throttle where username = $u", {"u": username})
+        cur.execute(
+            "insert into login_throttle values ($u, $f, $t, $l)",
+            {"u": username, "f": failures, "t": now, "l": locked_until},
+        )
+        db.audit(cur, username, "login_failed", username, {"failures": failures, "locked": locked_until is not None})
+        if locked_until:
+            return f"用户名或密码错误；已连续错误 {failures} 次，账号锁定 {LOCK_MINUTES} 分钟", None
+        return "用户名或密码错误", None
+    cur.execute("delete from login_throttle where username = $u", {"u": username})
+    cur.execute("update users set last_login_at = $t where username = $u", {"t": now, "u": username})
+    if _hasher.check_needs_rehash(stored):
+        cur.execute("update users set password_hash = $h where username = $u", {"h": hash_password(password), "u": username})
+    db.audit(cur, username, "login", username)
+    return None, _load(cur, username)
+
+
+def user_by_email(con, email: str) -> User | None:
+    """OIDC: an identity provider's verified e-mail maps to an active account."""
+    cur = con.cursor()
+    try:
+        rows = cur.execute("select username from users where lower(email) = lower($e) and active", {"e": email}).fetchall()
+        return _load(cur, rows[0][0]) if rows else None
+    finally:
+        cur.close()
+
+
+def reload_user(con, username: str) -> User | None:
+    """The account as stored now: a disabled account or a changed role takes effect on the next page."""
+    cur = con.cursor()
+    try:
+        return _load(cur, username)
+    finally:
+        cur.close()

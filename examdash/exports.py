@@ -1,0 +1,76 @@
+"""Downloads: .xlsx and .csv (UTF-8 with BOM so Excel shows Chinese), formula-safe, named by filters."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+
+from examdash.domain import mask_id, mask_name
+
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(df: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that Excel would run as a formula (= + - @) with an apostrophe."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            s = out[col]
+            mask = s.notna() & s.astype("str").str.startswith(DANGEROUS)
+            if mask.any():
+                out[col] = s.where(~mask, "'" + s.astype("str"))
+    return out
+
+
+def mask_people(df: pd.DataFrame, name_col: str = "姓名", id_col: str = "身份证号") -> pd.DataFrame:
+    """Apply the one masking rule to a frame's name and ID columns."""
+    out = df.copy()
+    if name_col in out:
+        out[name_col] = out[name_col].map(mask_name)
+    if id_col in out:
+        out[id_col] = out[id_col].map(mask_id)
+    return out
+
+
+def file_name(prefix: str, describe: str, ext: str) -> str:
+    """成绩表_2023-1_初级_广东省.xlsx: the filters in the name, nothing a file system rejects."""
+    safe = re.sub(r'[\\/:*?"<>|\s]+', "-", f"{prefix}_{describe}").strip("-_")
+    return f"{safe}.{ext}"
+
+
+def to_csv(df: pd.DataFrame) -> bytes:
+    return neutralise(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx(sheets: dict[str, pd.DataFrame] | pd.DataFrame, sheet_name: str = "数据") -> bytes:
+    """One or more frames as sheets; every text cell written as text, never as a formula."""
+    import xlsxwriter
+
+    if isinstance(sheets, pd.DataFrame):
+        sheets = {sheet_name: sheets}
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                   "strings_to_urls": False, "nan_inf_to_errors": True})
+    bold = wb.add_format({"bold": True, "bg_color": "#EEF2F7"})
+    for name, df in sheets.items():
+        ws = wb.add_worksheet(name[:31])
+        df = neutralise(df)
+        for j, col in enumerate(df.columns):
+            ws.write_string(0, j, str(col), bold)
+            width = max([len(str(col)) * 2] + [len(str(v)) for v in df[col].head(200)] + [6])
+            ws.set_column(j, j, min(width + 2, 40))
+            values = df[col].tolist()
+            for i, v in enumerate(values, start=1):
+                if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT:
+                    continue
+                if isinstance(v, bool):
+                    ws.write_boolean(i, j, v)
+                elif isinstance(v, (int, float)):
+                    ws.write_number(i, j, v)
+                else:
+                    ws.write_string(i, j, str(v))
+        ws.freeze_panes(1, 0)
+    wb.close()
+    return buf.getvalue()

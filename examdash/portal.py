@@ -1,0 +1,71 @@
+"""The school leader's portal: their school's figures beside the province and the nation.
+
+The school comes from the signed-in identity only; every scoped query also binds it as
+$scope_school, so even a wrong parameter cannot reach another school's rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from examdash import charts, exports, web
+from examdash.views import pct
+
+
+@dataclass
+class SchoolView:
+    school_code: str
+    school_name: str
+    province: str | None
+    metrics: list[tuple[str, str, str]]
+    comparison: pd.DataFrame  # level x (本校 / 本省 / 全国) pass rates, for the chart
+    comparison_table: pd.DataFrame
+
+
+def _school_province(code: str) -> str | None:
+    options = web.query("school_profile", school=code)
+    return options["province"].iat[0] if len(options) else None
+
+
+def school_view(batch: str) -> SchoolView:
+    user = web.require("school")
+    code = user.school_code
+    own = web.query("school_results_by_level", batch=batch, school=code)
+    province = _school_province(code)
+    prov = web.query("peer_rates_by_level", batch=batch, province=province)
+    nation = web.query("peer_rates_by_level", batch=batch, province=None)
+    rows = []
+    for label, df in (("本校", own), (f"本省（{province}）", prov), ("全国", nation)):
+        for r in df.itertuples():
+            rows.append({"范围": label, "级别": r.level, "报名": r.registered, "实考": r.sat, "合格": r.passed,
+                         "合格率": r.pass_rate})
+    comp = pd.DataFrame(rows, columns=["范围", "级别", "报名", "实考", "合格", "合格率"])
+    rules = "；".join(f"{r.level}：{charts.RULE_LABELS[r.pass_rule]}" for r in nation.itertuples())
+    table = comp.assign(合格率=comp["合格率"].map(pct))
+    total_reg, total_sat, total_pass = (int(own[c].sum()) for c in ("registered", "sat", "passed"))
+    metrics = [
+        ("本校报名", f"{total_reg:,}", "有效报名（不含已取消）"),
+        ("实考", f"{total_sat:,}", f"缺考 {int(own['absent'].sum()):,} 人"),
+        ("合格", f"{total_pass:,}", f"合格规则：{rules}"),
+        ("合格率", pct(total_pass / total_sat if total_sat else None), "合格 / 实考"),
+    ]
+    return SchoolView(code, user.school_name or code, province, metrics, comp, table)
+
+
+def candidates(batch: str) -> pd.DataFrame:
+    """The school's own candidates with their latest scores, in full (they are the school's own)."""
+    user = web.require("school")
+    df = web.query("candidate_scores", batch=batch, school=user.school_code)
+    return df
+
+
+def downloads(batch: str, table: pd.DataFrame) -> dict[str, tuple[bytes, str, str]]:
+    user = web.require("school")
+    describe = f"{user.school_code}_{batch}"
+    return {
+        "xlsx": (exports.to_xlsx(table, "成绩"), exports.file_name("本校成绩表", describe, "xlsx"),
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        "csv": (exports.to_csv(table), exports.file_name("本校成绩表", describe, "csv"), "text/csv"),
+    }

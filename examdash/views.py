@@ -1,0 +1,76 @@
+"""What pages show, computed from named queries: one call per page, frames ready to render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from examdash import charts, web
+from examdash.domain import fen_to_yuan
+
+
+def pct(x) -> str:
+    return "—" if x is None or pd.isna(x) else f"{x:.1%}"
+
+
+def stage_of(calendar: pd.DataFrame, day: dt.date) -> str:
+    current = calendar[(calendar.start_date <= day) & (calendar.end_date >= day)]
+    if len(current):
+        return "、".join(current.stage)
+    later = calendar[calendar.start_date > day].sort_values("start_date")
+    if len(later):
+        first = later.iloc[0]
+        return f"距「{first.stage}」还有 {(first.start_date - day).days} 天"
+    return "本批次日程已结束"
+
+
+@dataclass
+class Overview:
+    batch_name: str
+    today: dt.date
+    stage_now: str
+    headline: list[tuple[str, str, str]]
+    calendar: pd.DataFrame
+    calendar_table: pd.DataFrame
+    by_level: pd.DataFrame
+    by_level_table: pd.DataFrame
+
+
+def _dates(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    for c in cols:
+        df[c] = pd.to_datetime(df[c]).dt.date
+    return df
+
+
+def overview(batch: str) -> Overview:
+    today = web.today()
+    batches = _dates(web.query("batches"), "publicity_start", "publicity_end", "cert_from")
+    b = batches[batches.batch_code == batch].iloc[0]
+    cal = _dates(web.query("batch_calendar", batch=batch), "start_date", "end_date")
+    by_level = web.query("overview_by_level", batch=batch)
+    totals = web.query("overview_totals", batch=batch).iloc[0]
+    rate = totals.passed / totals.sat if totals.sat else None
+    if today < b.publicity_start:
+        window = f"{(b.publicity_start - today).days} 天后开始"
+    elif today <= b.publicity_end:
+        window = f"剩余 {(b.publicity_end - today).days + 1} 天（含今天）"
+    else:
+        window = "已结束"
+    rules = "；".join(f"{r.level}：{charts.RULE_LABELS[r.pass_rule]}" for r in by_level.itertuples())
+    headline = [
+        ("报名人数", f"{totals.registered:,}", "有效报名（不含已取消）"),
+        ("实考人数", f"{totals.sat:,}", "已签到或有成绩（不含缺考）"),
+        ("合格率", pct(rate), f"合格 {totals.passed:,} / 实考 {totals.sat:,}。合格规则：{rules}"),
+        ("考点 / 院校", f"{totals.sites:,} / {totals.schools:,}", "有报名的考点数与院校数"),
+        ("待处理复核", f"{totals.open_review_items:,}", f"成绩公示期：{b.publicity_start:%m-%d} 至 {b.publicity_end:%m-%d}，{window}"),
+        ("未匹配到账", f"{totals.unmatched_payments:,} 笔", f"合计 {fen_to_yuan(totals.unmatched_fen)} 元，待人工认领"),
+    ]
+    table = cal.assign(开始=cal.start_date.where(~cal.open_start), 结束=cal.end_date.where(~cal.open_end))[["stage", "开始", "结束"]]
+    table = table.rename(columns={"stage": "阶段"})
+    level_table = by_level.assign(
+        合格率=by_level.pass_rate.map(pct), 合格规则=by_level.pass_rule.map(charts.RULE_LABELS)
+    ).rename(columns={"level": "级别", "registered": "报名", "sat": "实考", "absent": "缺考", "passed": "合格",
+                      "sites": "考点数", "schools": "院校数"})[["级别", "报名", "实考", "缺考", "合格", "合格率", "合格规则", "考点数", "院校数"]]
+    return Overview(b.batch_name, today, stage_of(cal, today), headline, cal, table, by_level, level_table)

@@ -1,0 +1,25 @@
+"""总览: the batch's calendar with today marked, and the headline figures."""
+
+import streamlit as st
+
+from examdash import charts, filters, views, web
+
+web.require("admin", "staff")
+f = filters.sidebar(("batch",))
+data = views.overview(f.batch)
+
+st.title(f"总览 · {data.batch_name}")
+st.caption(f"今天：{data.today:%Y-%m-%d}（{data.stage_now}）")
+cols = st.columns(6)
+for col, (label, value, help_text) in zip(cols, data.headline):
+    col.metric(label, value, help=help_text)
+
+st.subheader("考试日程")
+st.plotly_chart(charts.calendar(data.calendar, data.today), key="overview_calendar")
+with st.expander("日程表"):
+    st.dataframe(data.calendar_table, hide_index=True, key="overview_calendar_table")
+
+st.subheader("各级别概况")
+st.plotly_chart(charts.level_funnel(data.by_level), key="overview_levels")
+with st.expander("各级别数字"):
+    st.dataframe(data.by_level_table, hide_index=True, key="overview_levels_table")

@@ -1,0 +1,31 @@
+"""本校成绩: a school leader's results beside the provincial and national figures, and their score table."""
+
+import streamlit as st
+
+from examdash import charts, filters, portal, web
+
+user = web.require("school")
+f = filters.sidebar(("batch",))
+view = portal.school_view(f.batch)
+
+st.title(f"本校成绩 · {view.school_name}")
+st.caption(f"院校代码 {view.school_code}；省份 {view.province or '—'}。其他院校只显示汇总数字，不显示个人信息或排名。")
+for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
+    col.metric(label, value, help=help_text)
+
+st.subheader("合格率：本校、本省与全国")
+st.plotly_chart(charts.bar(view.comparison, "级别", "合格率", title="各级别合格率对比", x_title="级别", y_title="合格率",
+                           color="范围", percent=True), key="school_compare_chart")
+with st.expander("对比数字"):
+    st.dataframe(view.comparison_table, hide_index=True, key="school_compare_table")
+
+st.subheader("本校考生成绩")
+table = portal.candidates(f.batch)
+st.caption(f"共 {len(table):,} 人（本校考生，信息完整显示）")
+st.dataframe(table, hide_index=True, key="school_candidates_table")
+files = portal.downloads(f.batch, table)
+c1, c2 = st.columns(2)
+for col, ext in ((c1, "xlsx"), (c2, "csv")):
+    data, name, mime = files[ext]
+    col.download_button(f"下载 .{ext}", data, file_name=name, mime=mime, key=f"school_download_{ext}",
+                        on_click=web.audit, args=("download", name, {"rows": len(table)}))
