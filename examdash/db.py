@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -180,3 +181,59 @@ def rebuild_results(cur, batches) -> None:
     for b in sorted(set(batches)):
         cur.execute("delete from results where batch_code = $batch", {"batch": b})
         cur.execute(statement("rebuild_results"), {"batch": b})
+
+
+def _path_literal(path: Path) -> str:
+    """EXPORT/IMPORT DATABASE take no bound parameters: quote the operator's folder path as a literal."""
+    return "'" + str(Path(path).resolve()).replace("'", "''") + "'"
+
+
+def backup(con, target: Path) -> None:
+    """EXPORT DATABASE as Parquet: schema.sql, load.sql and one file per table."""
+    cur = con.cursor()
+    try:
+        cur.execute("checkpoint")
+        cur.execute("export database " + _path_literal(target) + " (format parquet)")
+    finally:
+        cur.close()
+
+
+def restore(source: Path, path: Path) -> None:
+    """Rebuild a database from a backup folder into a new file next to `path`, then swap it in, so a
+    failed restore changes nothing. The folder may have been moved since the backup was made."""
+    source, path = Path(source), Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".restoring")
+    for leftover in (tmp, Path(str(tmp) + ".wal")):
+        leftover.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        _create_schema(con, (source / "schema.sql").read_text(encoding="utf-8"))
+        for line in (source / "load.sql").read_text(encoding="utf-8").splitlines():
+            m = re.match(r"COPY (.+?) FROM '(.+)' \((.*)\);$", line.strip())
+            if m:
+                con.execute("COPY " + m.group(1) + " FROM " + _path_literal(source / Path(m.group(2)).name)
+                            + " (" + m.group(3) + ")")
+        con.execute("checkpoint")
+    except Exception:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
+    Path(str(path) + ".wal").unlink(missing_ok=True)
+    os.replace(tmp, path)
+
+
+def _create_schema(con, schema: str) -> None:
+    """EXPORT DATABASE does not order views after the views they read: retry until all are created."""
+    pending = [s.strip() for s in schema.split(";\n") if s.strip()]
+    while pending:
+        failed = []
+        for stmt in pending:
+            try:
+                con.execute(stmt)
+            except duckdb.CatalogException:
+                failed.append(stmt)
+        if len(failed) == len(pending):
+            con.execute(failed[0])  # raises the real error
+        pending = failed

@@ -14,7 +14,7 @@ SCHOOL_TYPES = ("本科", "高职", "中职")
 
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 _CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+_ID_RE = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only, like ids_valid; used with fullmatch
 COMPOUND_SURNAMES = frozenset(
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 令狐 夏侯 轩辕 端木 独孤 南宫 西门 百里 呼延 澹台 公冶 太史 申屠 闻人 万俟 单于 赫连 钟离 宗政 濮阳 淳于 仲孙 司空 亓官 司寇 鲜于 闾丘 东郭 拓跋 第五".split()
 )
@@ -26,16 +26,18 @@ def id_check_char(first17: str) -> str:
 
 def id_valid(id_no: str) -> bool:
     """GB 11643: 17 digits and a check character (0-9 or X)."""
-    return bool(_ID_RE.match(id_no or "")) and id_check_char(id_no[:17]) == id_no[17]
+    return isinstance(id_no, str) and bool(_ID_RE.fullmatch(id_no)) and id_check_char(id_no[:17]) == id_no[17]
 
 
 def ids_valid(ids) -> np.ndarray:
     """Vectorised id_valid over a sequence of strings (1M IDs in well under a second)."""
-    arr = np.asarray([s if isinstance(s, str) else "" for s in ids], dtype="U18")
-    n = len(arr)
+    texts = [s if isinstance(s, str) else "" for s in ids]
+    n = len(texts)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    lengths = np.char.str_len(arr)
+    # Lengths from the originals: the U18 array truncates longer strings to a valid-looking prefix.
+    lengths = np.fromiter((len(s) for s in texts), dtype=np.int64, count=n)
+    arr = np.asarray(texts, dtype="U18")
     codes = arr.view(np.uint32).reshape(n, 18)
     digits = codes[:, :17].astype(np.int64) - ord("0")
     shape_ok = (lengths == 18) & ((digits >= 0) & (digits <= 9)).all(axis=1)
@@ -84,6 +86,8 @@ def yuan_to_fen(value) -> int:
         d = Decimal(text)
     except InvalidOperation as exc:
         raise ValueError(f"不是金额：{value!r}") from exc
+    if not d.is_finite():
+        raise ValueError(f"不是金额：{value!r}")
     fen = d * 100
     if fen != fen.to_integral_value():
         raise ValueError(f"金额精度超过分：{value!r}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from examdash import charts, exports, web
+from examdash import analytics, charts, exports, web
 from examdash.views import pct
 
 
@@ -57,8 +57,7 @@ def school_view(batch: str) -> SchoolView:
 def candidates(batch: str) -> pd.DataFrame:
     """The school's own candidates with their latest scores, in full (they are the school's own)."""
     user = web.require("school")
-    df = web.query("candidate_scores", batch=batch, school=user.school_code)
-    return df
+    return analytics.score_frame(web.query("candidate_scores", batch=batch, school=user.school_code), masked=False)
 
 
 def downloads(batch: str, table: pd.DataFrame) -> dict[str, tuple[bytes, str, str]]:

@@ -27,8 +27,11 @@ def _schools(con):
 def _params_for(q, con, other_school):
     site = con.execute("select site_code from sites where school_code = $s", {"s": other_school}).fetchall()
     other_province = con.execute("select province from schools where school_code = $s", {"s": other_school}).fetchall()[0][0]
-    values = {"batch": "2023-1", "school": other_school, "school_code": other_school,
-              "site": site[0][0] if site else None, "province": other_province, "since": "2000-01-01"}
+    ticket = con.execute("select ticket_no from results where school_code = $s and batch_code = '2023-1' limit 1",
+                         {"s": other_school}).fetchall()[0][0]
+    values = {"batch": "2023-1", "school": other_school, "school_code": other_school, "ticket": ticket,
+              "site": site[0][0] if site else None, "province": other_province, "since": "2000-01-01",
+              "today": "2023-06-14"}
     return {p: values.get(p) for p in q.params if p in values or p in q.required}
 
 

@@ -99,9 +99,18 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def validate_file(con, kind: str, path: Path, *, batch: str | None = None, file_name: str | None = None):
-    """Read and validate without writing. Returns (result, typed frame or None)."""
+def _silent(fraction: float, text: str) -> None:
+    return None
+
+
+def validate_file(con, kind: str, path: Path, *, batch: str | None = None, file_name: str | None = None,
+                  progress=_silent):
+    """Read and validate without writing. Returns (result, typed frame or None).
+
+    progress(fraction, text) is told how far the work has come (the import page draws a bar).
+    """
     spec = KINDS[kind]
+    progress(0.05, "读取文件")
     path = Path(path)
     result = ImportResult(kind=kind, file_name=file_name or path.name)
     try:
@@ -110,6 +119,7 @@ def validate_file(con, kind: str, path: Path, *, batch: str | None = None, file_
     except ReadError as exc:
         result.issues.append(Issue(None, None, str(exc)))
         return result, None
+    progress(0.35, f"校验 {len(raw.row_numbers):,} 行")
     result.header_row = raw.header_row
     result.encoding = raw.encoding
     result.unmapped = raw.unmapped
@@ -149,15 +159,19 @@ def import_file(
     dry_run: bool = False,
     file_name: str | None = None,
     db_file: Path | None = None,
+    progress=_silent,
 ) -> ImportResult:
     if kind not in KINDS:
         raise ValueError(f"未知的导入类型 {kind!r}；可选：{', '.join(KINDS)}")
     path = Path(path)
-    result, frame = validate_file(con, kind, path, batch=batch, file_name=file_name)
+    result, frame = validate_file(con, kind, path, batch=batch, file_name=file_name, progress=progress)
     if not result.ok or dry_run:
         if dry_run and result.ok:
+            progress(0.7, "比对已有数据")
             _count_changes_only(con, kind, frame, result)
+        progress(1.0, "校验完成")
         return result
+    progress(0.6, "写入数据库")
     stored = None
     if db_file is not None:
         folder = imports_dir(Path(db_file))
@@ -194,6 +208,7 @@ def import_file(
                  {"sha256": result.sha256, "added": result.added, "replaced": result.replaced,
                   "unchanged": result.unchanged, "import_id": result.import_id})
     result.written = True
+    progress(1.0, "导入完成")
     return result
 
 

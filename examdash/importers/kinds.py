@@ -215,7 +215,7 @@ def duplicate_keys(ck: Checker, frame: pd.DataFrame, key: list[str]) -> None:
     dup = frame.duplicated(subset=key, keep="first").to_numpy()
     if dup.any():
         first_rows = {}
-        keys = frame[key].astype("str").agg("|".join, axis=1)
+        keys = frame[key].astype("str").fillna("").agg("|".join, axis=1)
         for i, k in enumerate(keys):
             first_rows.setdefault(k, ck.rows[i])
         labels = "+".join(ck.kind.label_of(k) for k in key)

@@ -23,6 +23,7 @@ from examdash.importers.kinds import (
     present,
 )
 from examdash.domain import yuan_to_fen
+from examdash.importers.reading import SPACE_RUN
 
 SCHOOL_TYPES = {"本科": "本科", "高职": "高职", "高职专科": "高职", "专科": "高职", "高等职业": "高职",
                 "中职": "中职", "中专": "中职", "中等职业": "中职", "技工": "中职"}
@@ -40,6 +41,14 @@ def _col(cols, f, n) -> pd.Series:
     return cols.get(f, pd.Series([None] * n, dtype="str"))
 
 
+def _map_text(s: pd.Series, mapping: dict) -> pd.Series:
+    """s.map(lambda v: mapping.get(v) if isinstance(v, str) else None), without a call per row."""
+    out = s.map(mapping)
+    if len(out) and out.isna().all():
+        return pd.Series([None] * len(s), index=s.index, dtype=object)  # what the lambda gave
+    return out
+
+
 def batch_column(con, ck: Checker, cols, n, batch: str | None) -> pd.Series:
     known = _lookup(con, "select batch_code, batch_name from batches")
     names = {**dict(zip(known.batch_name, known.batch_code)), **{c: c for c in known.batch_code}}
@@ -47,7 +56,7 @@ def batch_column(con, ck: Checker, cols, n, batch: str | None) -> pd.Series:
         raw = cols["batch_code"].str.strip()
         if batch is not None:
             raw = raw.fillna(batch)
-        out = raw.map(lambda v: names.get(v) if isinstance(v, str) else None)
+        out = _map_text(raw, names)
         ck.flag(present(raw) & out.isna().to_numpy(), "batch_code",
                 lambda i: f"考试批次「{raw.iat[i]}」不在考试计划中（已有：{'、'.join(known.batch_code)}）")
         ck.flag(~present(raw), "batch_code", "考试批次不能为空（或用 --batch 指定）")
@@ -56,10 +65,10 @@ def batch_column(con, ck: Checker, cols, n, batch: str | None) -> pd.Series:
                     lambda i: f"考试批次「{out.iat[i]}」与指定的 --batch {batch} 不一致")
         return out
     if batch is None:
-        ck.file_error("文件没有「考试批次」列：请指定批次（命令行 --batch，或在导入页选择）")
+        ck.file_error("文件没有「考试批次」列：请指定批次（命令行 --batch，或在导入页选择）", "batch_code")
         return pd.Series([None] * n, dtype="str")
     if batch not in names.values():
-        ck.file_error(f"批次 {batch} 不在考试计划中（已有：{'、'.join(known.batch_code)}）")
+        ck.file_error(f"批次 {batch} 不在考试计划中（已有：{'、'.join(known.batch_code)}）", "batch_code")
     return pd.Series([batch] * n, dtype="str")
 
 
@@ -110,7 +119,7 @@ def registrations(con, ck: Checker, cols, n, batch):
     site_code = clean_code(_col(cols, "site_code", n))
     site_name = _col(cols, "site_name", n).str.strip()
     by_name = dict(zip(site_tab.site_name, site_tab.site_code))
-    site = site_code.where(present(site_code), site_name.map(lambda v: by_name.get(v) if isinstance(v, str) else None))
+    site = site_code.where(present(site_code), _map_text(site_name, by_name))
     known_sites = set(site_tab.site_code)
     ck.flag(~present(site_code) & ~present(site_name), "site_code", "考点代码和考点名称至少填一项")
     ck.flag(present(site_code) & ~site_code.isin(known_sites).to_numpy(), "site_code",
@@ -123,7 +132,7 @@ def registrations(con, ck: Checker, cols, n, batch):
     sc_code = clean_code(_col(cols, "school_code", n))
     sc_name = _col(cols, "school_name", n).str.strip()
     sc_by_name = dict(zip(school_tab.school_name, school_tab.school_code))
-    school = sc_code.where(present(sc_code), sc_name.map(lambda v: sc_by_name.get(v) if isinstance(v, str) else None))
+    school = sc_code.where(present(sc_code), _map_text(sc_name, sc_by_name))
     social = (ctype == "社会考生").to_numpy()
     # Social candidates are registered and paid for by the school that runs their site.
     school = school.where(present(school) | ~social, site_school)
@@ -141,7 +150,7 @@ def registrations(con, ck: Checker, cols, n, batch):
 
     ticket = clean_code(_col(cols, "ticket_no", n))
     out = pd.DataFrame({
-        "batch_code": b, "id_no": ids, "level": level, "name": cols["name"].str.replace(r"\s+", "", regex=True),
+        "batch_code": b, "id_no": ids, "level": level, "name": cols["name"].str.replace(SPACE_RUN, "", regex=True),
         "school_code": school, "site_code": site, "candidate_type": ctype, "registered_at": when,
         "ticket_no": ticket, "status": status,
     })
@@ -151,7 +160,30 @@ def registrations(con, ck: Checker, cols, n, batch):
     mask = np.zeros(n, dtype=bool)
     mask[with_ticket.index[dup_t.to_numpy()]] = True
     ck.flag(mask, "ticket_no", lambda i: f"准考证号「{ticket.iat[i]}」在文件中出现多次")
+    _ticket_taken(con, ck, out, ticket)
     return out
+
+
+def _ticket_taken(con, ck: Checker, out: pd.DataFrame, ticket: pd.Series) -> None:
+    """A ticket already held by another stored candidate (one this file does not cover) is an error."""
+    mine = out[["batch_code", "ticket_no", "id_no", "level"]].assign(idx=np.arange(len(out)))
+    mine = mine[present(mine["ticket_no"])]
+    if mine.empty:
+        return
+    cur = con.cursor()
+    try:
+        cur.register("_tickets", mine)
+        clash = cur.execute(
+            "select m.idx from _tickets m join registrations r on r.batch_code = m.batch_code and r.ticket_no = m.ticket_no "
+            "where (r.id_no <> m.id_no or r.level <> m.level) and not exists (select 1 from _tickets c "
+            "where c.batch_code = r.batch_code and c.id_no = r.id_no and c.level = r.level)"
+        ).fetchall()
+        cur.unregister("_tickets")
+    finally:
+        cur.close()
+    mask = np.zeros(len(out), dtype=bool)
+    mask[[r[0] for r in clash]] = True
+    ck.flag(mask, "ticket_no", lambda i: f"准考证号「{ticket.iat[i]}」已分配给本批次的另一名考生")
 
 
 def _registered(con, batches) -> pd.DataFrame:
@@ -272,7 +304,7 @@ def payments(con, ck: Checker, cols, n, batch):
     fen_s = _money(ck, cols["amount"], n)
     ck.flag(present(fen_s) & (fen_s == 0).fillna(False).to_numpy(), "amount", "到账金额不能为 0")
     out = pd.DataFrame({
-        "bank_ref": cols["bank_ref"].str.replace(r"\s+", "", regex=True),
+        "bank_ref": cols["bank_ref"].str.replace(SPACE_RUN, "", regex=True),
         "paid_date": parse_dates(ck, cols["paid_date"], "paid_date").dt.date,
         "payer": cols["payer"].str.strip(),
         "amount_fen": fen_s,

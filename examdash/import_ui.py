@@ -1,0 +1,82 @@
+"""What the import page calls: check an upload, report on it, write it, show the history."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from examdash import config, web
+from examdash.importers import ImportResult, import_file
+from examdash.importers.kinds import KINDS
+
+KIND_LABELS = {k: f"{spec.label}（{k}）" for k, spec in KINDS.items()}
+HISTORY_COLUMNS = {"import_id": "编号", "imported_at": "时间", "imported_by": "操作人", "kind": "类型", "file_name": "文件",
+                   "batch_code": "批次", "rows_total": "行数", "added": "新增", "replaced": "替换", "unchanged": "未变",
+                   "rejected": "拒绝", "warnings": "警告", "status": "状态", "sha256": "SHA-256"}
+
+
+@dataclass
+class Upload:
+    name: str
+    data: bytes
+
+
+def too_large(upload: Upload) -> str | None:
+    limit = config.max_upload_mb()
+    size = len(upload.data) / 1024 / 1024
+    if size > limit:
+        return f"{upload.name}：文件 {size:.1f} MB，超过上传上限 {limit} MB（可用 EXAMDASH_MAX_UPLOAD_MB 调整，或用命令行导入）"
+    return None
+
+
+def _run(upload: Upload, kind: str, batch: str | None, dry_run: bool, progress) -> ImportResult:
+    user = web.require("admin")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.data)
+        return import_file(web.con(), kind, path, batch=batch, actor=user.username, dry_run=dry_run,
+                           file_name=upload.name, db_file=config.db_path(), progress=progress)
+
+
+def check(upload: Upload, kind: str, batch: str | None, progress) -> ImportResult:
+    """Validate and count what would change, writing nothing.
+
+    Kept per session for the same bytes, kind, batch and data version, so the page's reruns do not
+    re-read a large file.
+    """
+    key = ("_imports_check", hashlib.sha256(upload.data).hexdigest(), kind, batch, web.data_version())
+    memo = st.session_state.setdefault("_imports_checked", {})
+    if key not in memo:
+        if len(memo) > 20:
+            memo.clear()
+        memo[key] = _run(upload, kind, batch, True, progress)
+    return memo[key]
+
+
+def write(upload: Upload, kind: str, batch: str | None, progress) -> ImportResult:
+    """Validate again (the database may have changed since the check) and write in one transaction."""
+    return _run(upload, kind, batch, False, progress)
+
+
+def report(result: ImportResult) -> pd.DataFrame:
+    """The validation report as a table (and a download)."""
+    rows = [{"级别": "错误" if i.severity == "error" else "警告", "文件": result.file_name, "行": i.row,
+             "列": i.column, "问题": i.message} for i in result.errors + result.warnings]
+    return pd.DataFrame(rows, columns=["级别", "文件", "行", "列", "问题"])
+
+
+def mapping(result: ImportResult) -> pd.DataFrame:
+    rows = [{"文件中的列": h, "识别为": f} for h, f in result.mapping.items()]
+    rows += [{"文件中的列": h, "识别为": "（未使用）"} for h in result.unmapped]
+    return pd.DataFrame(rows, columns=["文件中的列", "识别为"])
+
+
+def history() -> pd.DataFrame:
+    df = web.query_live("import_history")
+    df["kind"] = df["kind"].map(lambda k: KINDS[k].label if k in KINDS else k)
+    return df.rename(columns=HISTORY_COLUMNS)

@@ -1,0 +1,53 @@
+"""导入: upload exports, see how they were read and what is wrong, then confirm to write (admin only)."""
+
+import streamlit as st
+
+from examdash import exports, import_ui, web
+
+web.require("admin")
+st.title("导入")
+st.caption("支持 .xlsx 与 .csv（UTF-8、带 BOM 的 UTF-8、GB18030）。先校验并预览，错误会阻止导入，警告可确认后导入；"
+           "每个文件在一个事务中写入，重复导入同一内容不会改变数据。")
+
+c1, c2 = st.columns(2)
+kind = c1.selectbox("文件类型", list(import_ui.KIND_LABELS), format_func=import_ui.KIND_LABELS.get, key="imports_kind")
+batches = web.query("batches")["batch_code"].tolist()
+batch = c2.selectbox("考试批次（文件没有「考试批次」列时使用）", ["（按文件）", *batches], key="imports_batch")
+batch = None if batch == "（按文件）" else batch
+files = st.file_uploader("选择文件（可多选）", type=["xlsx", "csv"], accept_multiple_files=True, key="imports_files")
+
+for i, f in enumerate(files or []):
+    upload = import_ui.Upload(f.name, f.getvalue())
+    st.subheader(f.name)
+    refusal = import_ui.too_large(upload)
+    if refusal:
+        st.error(refusal)
+        continue
+    bar = st.progress(0.0, text="校验中")
+    result = import_ui.check(upload, kind, batch, lambda x, t: bar.progress(x, text=t))
+    bar.empty()
+    if result.header_row:
+        st.caption(f"第 {result.header_row} 行识别为表头；编码 {result.encoding or 'xlsx'}；共 {result.rows_total:,} 行")
+    left, right = st.columns([1, 2])
+    left.dataframe(import_ui.mapping(result), hide_index=True, key=f"imports_mapping_{i}")
+    if result.preview is not None:
+        right.dataframe(result.preview, hide_index=True, key=f"imports_preview_{i}")
+    issues = import_ui.report(result)
+    if len(issues):
+        (st.error if result.errors else st.warning)(result.summary() if result.errors else f"{len(result.warnings)} 条警告，请检查后确认")
+        st.dataframe(issues, hide_index=True, key=f"imports_issues_{i}")
+        st.download_button("下载校验报告 .csv", exports.to_csv(issues),
+                           file_name=exports.file_name("校验报告", f.name, "csv"), mime="text/csv", key=f"imports_report_{i}")
+    if result.errors:
+        continue
+    st.info(f"将新增 {result.added:,} 行，替换 {result.replaced:,} 行，{result.unchanged:,} 行与已有数据相同。")
+    accepted = True
+    if result.warnings:
+        accepted = st.checkbox(f"我已检查以上 {len(result.warnings)} 条警告，仍然导入", key=f"imports_accept_{i}")
+    if st.button("确认导入", key=f"imports_confirm_{i}", disabled=not accepted, type="primary"):
+        bar = st.progress(0.0, text="导入中")
+        done = import_ui.write(upload, kind, batch, lambda x, t: bar.progress(x, text=t))
+        (st.success if done.ok else st.error)(done.summary())
+
+st.subheader("导入记录")
+st.dataframe(import_ui.history(), hide_index=True, key="imports_history")

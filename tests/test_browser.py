@@ -1,0 +1,224 @@
+"""Real-browser tests: the real Streamlit server on a free local port, Debian's Chromium driven by
+Playwright. Screenshots of every page go to test-output/screenshots/."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from examdash import demo, navigation
+from examdash.demo import DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+TIMEOUT = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_db_path, tmp_path_factory):
+    """The real app on a fresh copy of the demo database; yields its base URL."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium package (apt-get install chromium)")
+    folder = tmp_path_factory.mktemp("browser")
+    db_file = folder / "browser.duckdb"
+    shutil.copyfile(demo_db_path, db_file)
+    port = _free_port()
+    env = {**os.environ, "EXAMDASH_DB": str(db_file), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    for line in proc.stdout:  # blocks until the server says it is up (or exits)
+        lines.append(line)
+        if "URL:" in line:
+            break
+    if proc.poll() is not None:
+        pytest.fail("streamlit did not start:\n" + "".join(lines))
+    yield {"url": f"http://127.0.0.1:{port}", "db": db_file, "folder": folder}
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def _page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    return page
+
+
+def _settled(page) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_load_state("networkidle")
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=TIMEOUT)
+
+
+def _login(page, url, username, password) -> None:
+    page.goto(url)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    _settled(page)
+
+
+def _choose(page, selectbox, option: str) -> None:
+    selectbox.locator('[data-baseweb="select"]').click()
+    page.get_by_role("option", name=option, exact=True).click()
+    _settled(page)
+
+
+def _metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_staff_opens_every_page_with_screenshots(server, browser):
+    page = _page(browser)
+    _login(page, server["url"], "staff", DEMO_PASSWORD["staff"])
+    expect(page.get_by_role("heading", name="总览", exact=False).first).to_be_visible()
+    for spec in navigation.pages_for("staff"):
+        page.goto(f"{server['url']}/{spec.url}")
+        _settled(page)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        expect(page.get_by_text("无权访问")).to_have_count(0)
+        page.screenshot(path=str(SHOTS / f"staff_{spec.url}.png"), full_page=True)
+    page.context.close()
+
+
+def test_admin_pages_with_screenshots(server, browser):
+    page = _page(browser)
+    _login(page, server["url"], "admin", DEMO_PASSWORD["admin"])
+    for spec in navigation.pages_for("admin"):
+        if "admin" in spec.roles and "staff" not in spec.roles:
+            page.goto(f"{server['url']}/{spec.url}")
+            _settled(page)
+            expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+            page.screenshot(path=str(SHOTS / f"admin_{spec.url}.png"), full_page=True)
+    page.context.close()
+
+
+def test_filters_change_the_url(server, browser):
+    page = _page(browser)
+    _login(page, server["url"], "staff", DEMO_PASSWORD["staff"])
+    page.goto(f"{server['url']}/scores")
+    _settled(page)
+    _choose(page, page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="级别"), "中级")
+    _settled(page)
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
+    assert query.get("level") == ["中级"]
+    # a linked view opens with the same filters
+    page.goto(f"{server['url']}/scores?batch=2023-2&level=初级")
+    _settled(page)
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("2023-2")
+    page.context.close()
+
+
+def test_download_score_table(server, browser):
+    page = _page(browser)
+    _login(page, server["url"], "staff", DEMO_PASSWORD["staff"])
+    page.goto(f"{server['url']}/scores")
+    _settled(page)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载 .xlsx").first.click()
+    path = server["folder"] / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.name.startswith("成绩表_2023-1") and path.suffix == ".xlsx"
+    ws = openpyxl.load_workbook(path, read_only=True).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert len(rows) > 100 and "身份证号" in rows[0]
+    ids = [r[list(rows[0]).index("身份证号")] for r in rows[1:]]
+    assert all("********" in i for i in ids if i)  # masked for staff by default
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载 .csv").first.click()
+    csv_path = server["folder"] / info.value.suggested_filename
+    info.value.save_as(csv_path)
+    assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert len(pd.read_csv(csv_path, dtype=str)) == len(rows) - 1
+    page.context.close()
+
+
+def test_upload_on_import_page_changes_the_figures(server, browser):
+    page = _page(browser)
+    _login(page, server["url"], "admin", DEMO_PASSWORD["admin"])
+    before = int(_metric(page, "报名人数").replace(",", ""))
+    world = demo.make_world()
+    extra = demo.make_registrations(world, 40, "2023-1", seed=777).assign(准考证号="", 报名状态="正常")
+    upload = server["folder"] / "追加报名_2023-1.csv"
+    demo.write_csv(extra, upload, "gb18030")
+    page.goto(f"{server['url']}/imports")
+    _settled(page)
+    _choose(page, page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(has_text="文件类型"),
+            "报名（registrations）")
+    page.locator('input[type="file"]').set_input_files(str(upload))
+    _settled(page)
+    expect(page.get_by_text(f"将新增 {len(extra)} 行")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "admin_imports_preview.png"), full_page=True)
+    page.get_by_role("button", name="确认导入").click()
+    _settled(page)
+    expect(page.get_by_text("已写入")).to_be_visible()
+    page.goto(f"{server['url']}/overview")
+    _settled(page)
+    assert int(_metric(page, "报名人数").replace(",", "")) == before + len(extra)
+    page.context.close()
+
+
+def test_school_user_sees_only_school_pages_and_own_data(server, browser):
+    page = _page(browser)
+    _login(page, server["url"], "school1", DEMO_PASSWORD["school"])
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    titles = {s.title for s in navigation.pages_for("school")}
+    for spec in navigation.PAGES:
+        if spec.title in titles:
+            expect(nav.get_by_text(spec.title, exact=True)).to_be_visible()
+        else:
+            expect(nav.get_by_text(spec.title, exact=True)).to_have_count(0)
+    page.screenshot(path=str(SHOTS / "school_home.png"), full_page=True)
+    for spec in navigation.pages_for("school"):
+        page.goto(f"{server['url']}/{spec.url}")
+        _settled(page)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        page.screenshot(path=str(SHOTS / f"school_{spec.url}.png"), full_page=True)
+    # an organiser page by URL shows no organiser data
+    page.goto(f"{server['url']}/scores")
+    _settled(page)
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="报名人数")).to_have_count(0)
+    page.context.close()
+
+
+def test_wrong_password_is_refused(server, browser):
+    page = _page(browser)
+    _login(page, server["url"], "staff", "definitely-wrong-1")
+    expect(page.get_by_text("用户名或密码错误")).to_be_visible()
+    expect(page.get_by_role("button", name="登录")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "login_wrong_password.png"), full_page=True)
+    page.context.close()
