@@ -40,7 +40,13 @@ def login_page() -> None:
 
 user = web.current_user()
 if user is None:
-    nav = st.navigation([st.Page(login_page, title="登录", url_path="login", default=True)])
+    # The login form answers at every page's address: a linked view (or an expired session) shows
+    # the login, and after it the same address opens the page the user asked for.
+    nav = st.navigation(
+        [st.Page(login_page, title="登录", url_path="login", default=True)]
+        + [st.Page(login_page, title="登录", url_path=p.url) for p in navigation.PAGES],
+        position="hidden",
+    )
 else:
     pages = [
         st.Page(p.path, title=p.title, url_path=p.url, default=i == 0)

@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("init", help="创建或迁移数据库，并载入 data/exam_plan.toml")
 
     imp = sub.add_parser("import", help="导入一个导出文件（.xlsx / .csv）")
-    imp.add_argument("kind", choices=list(KINDS), help="文件类型")
+    imp.add_argument("kind", choices=[*KINDS, "reviews"], help="文件类型（reviews：平台导出的成绩复核申请）")
     imp.add_argument("file", type=Path)
     imp.add_argument("--batch", help="文件没有「考试批次」列时指定批次代码，如 2023-1")
     imp.add_argument("--dry-run", action="store_true", help="只校验并统计变化，不写入")
@@ -86,6 +86,11 @@ def _import(args, path: Path) -> int:
 
     if not args.file.exists():
         raise UsageError(f"文件不存在：{args.file}")
+    if args.kind == "reviews":
+        from examdash import reviews
+
+        args.db = str(path)
+        return reviews.cli_import(args)
     con = db.connect(path)
     result = import_file(con, args.kind, args.file, batch=args.batch, actor=args.user, dry_run=args.dry_run, db_file=path)
     for line in result.lines(limit=1000):

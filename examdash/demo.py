@@ -106,7 +106,8 @@ def _ids(rng, provinces: np.ndarray, years: np.ndarray) -> np.ndarray:
 
 
 def _names(rng, n: int) -> np.ndarray:
-    sur = np.array(SURNAMES)[np.minimum(rng.zipf(1.3, n) - 1, len(SURNAMES) - 1)]
+    weights = 1.0 / np.arange(1, len(SURNAMES) + 1) ** 0.8  # common surnames first, compound ones rare
+    sur = np.array(SURNAMES)[rng.choice(len(SURNAMES), size=n, p=weights / weights.sum())]
     g1 = np.array(GIVEN)[rng.integers(0, len(GIVEN), n)]
     g2 = np.where(rng.random(n) < 0.6, np.array(GIVEN)[rng.integers(0, len(GIVEN), n)], "")
     return np.char.add(np.char.add(sur.astype(str), g1.astype(str)), g2.astype(str))
@@ -329,7 +330,8 @@ def generate(out: Path, seed: int = 20230527, candidates: int = 60000) -> list[t
 
 
 def finish(con, db_file: Path, seed: int = 20230527) -> None:
-    """After the exports are imported: demo accounts, and 'today' pinned inside the 2023-1 window."""
+    """After the exports are imported: demo accounts, 'today' pinned inside the 2023-1 window, and a
+    handful of review requests filed in that window."""
     from examdash import auth, db
 
     existing = {r[0] for r in con.cursor().execute("select username from users").fetchall()}
@@ -339,6 +341,7 @@ def finish(con, db_file: Path, seed: int = 20230527) -> None:
     with db.transaction(con) as cur:
         db.set_meta(cur, "today", DEMO_TODAY)
         db.audit(cur, "demo", "pin_today", DEMO_TODAY)
+    make_reviews(con)
 
 
 DEMO_PASSWORD = {"admin": "Admin-2023demo", "staff": "Staff-2023demo", "school": "School-2023demo"}
@@ -357,3 +360,100 @@ def demo_users(con) -> list[tuple[str, str, str, str | None]]:
     users = [("admin", "系统管理员", "admin", None), ("staff", "考务专员", "staff", None)]
     users += [(f"school{i}", f"{name}负责人", "school", code) for i, (code, name) in enumerate(top, start=1)]
     return users
+
+
+def make_reviews(con) -> None:
+    """A publicity week in progress (2023-1, today 06-14): the three demo schools file review requests
+    through the same functions the pages use, and staff have decided some of them.
+
+    Decided: one 维持, one 驳回 and one 更正 (a small practical-score correction that does not change the
+    candidate's verdict, so the demo's pass rates stay those of the exports); open: one 已提交 per school
+    and one 复核中. Does nothing when 2023-1 already has review requests."""
+    from examdash import auth, reviews
+
+    batch = "2023-1"
+    cur = con.cursor()
+    try:
+        if cur.execute("select 1 from review_requests where batch_code = $b limit 1", {"b": batch}).fetchall():
+            return
+        cands = cur.execute(
+            "select school_code, ticket_no, attendance_status, theory, practical, passed from results "
+            "where batch_code = $b and ticket_no is not null order by school_code, ticket_no",
+            {"b": batch},
+        ).df()
+    finally:
+        cur.close()
+    users = {u: auth.reload_user(con, u) for u in ("staff", "school1", "school2", "school3")}
+    if any(u is None for u in users.values()):
+        return
+    staff = users["staff"]
+
+    def pick(school: str, want, used: set) -> str | None:
+        rows = cands[(cands.school_code == school) & ~cands.ticket_no.isin(used)]
+        hit = rows[want(rows)] if len(rows) else rows
+        chosen = hit if len(hit) else rows
+        if not len(chosen):
+            return None
+        used.add(chosen.ticket_no.iat[0])
+        return chosen.ticket_no.iat[0]
+
+    day = lambda d, h, m: dt.datetime(2023, 6, d, h, m)  # noqa: E731
+    failing = lambda r: (r.attendance_status == "已签到") & (r.passed == False)  # noqa: E712
+    passing_room = lambda r: (r.passed == True) & (r.practical.astype(float) <= 95)  # noqa: E712
+    absent = lambda r: r.attendance_status == "缺考"
+
+    s1, used1 = users["school1"], set()
+    t_keep, t_fix, t_open = pick(s1.school_code, failing, used1), pick(s1.school_code, passing_room, used1), \
+        pick(s1.school_code, failing, used1)
+    items = [(t, r, x) for t, r, x in (
+        (t_keep, "理论", "考生反映理论部分作答完整，成绩明显低于自估，申请复核理论试卷"),
+        (t_fix, "实操", "实操第3题提交后平台显示未保存，申请核对实操评分记录"),
+        (t_open, "总分", "总成绩与理论、实操成绩加权结果不一致，申请核对"),
+    ) if t]
+    if items:
+        reviews.file_request(con, s1, batch, items, at=day(12, 9, 40))
+        ids = _item_ids(con, batch, s1.school_code)
+        if t_keep:
+            reviews.start_review(con, staff, ids[t_keep], "已调取理论试卷与作答日志", at=day(12, 15, 10))
+            reviews.decide(con, staff, ids[t_keep], "维持", "复核理论试卷与作答日志，阅卷与计分无误，成绩维持",
+                           at=day(13, 10, 20))
+        if t_fix:
+            row = cands[cands.ticket_no == t_fix].iloc[0]
+            reviews.start_review(con, staff, ids[t_fix], "已联系考点调取实操评分记录", at=day(13, 9, 5))
+            reviews.decide(con, staff, ids[t_fix], "更正", "实操第3题评分记录漏计 2.5 分，按复核结果更正",
+                           theory=row.theory, practical=round(min(float(row.practical) + 2.5, 100.0), 1),
+                           at=day(14, 10, 45))
+
+    s2, used2 = users["school2"], set()
+    t_absent = pick(s2.school_code, absent, used2)
+    t_reject = pick(s2.school_code, failing, used2)
+    items = [(t, r, x) for t, r, x in (
+        (t_absent, "缺考误判", "考生当天已到场参加考核，签到表漏签，附监考老师说明"),
+        (t_reject, "其他", "考生希望了解成绩构成"),
+    ) if t]
+    if items:
+        reviews.file_request(con, s2, batch, items, at=day(13, 14, 5))
+        if t_reject:
+            ids = _item_ids(con, batch, s2.school_code)
+            reviews.decide(con, staff, ids[t_reject], "驳回", "申请未提出具体成绩异议，不属于成绩复核范围；成绩构成可在平台查询",
+                           at=day(14, 9, 30))
+
+    s3, used3 = users["school3"], set()
+    t3 = pick(s3.school_code, failing, used3)
+    if t3:
+        reviews.file_request(con, s3, batch, [(t3, "实操", "实操成绩与平台练习成绩差异较大，申请复核")], at=day(14, 8, 50))
+        ids = _item_ids(con, batch, s3.school_code)
+        reviews.start_review(con, staff, ids[t3], "已转阅卷组复核", at=day(14, 11, 0))
+
+
+def _item_ids(con, batch: str, school_code: str) -> dict[str, int]:
+    cur = con.cursor()
+    try:
+        rows = cur.execute(
+            "select i.ticket_no, i.item_id from review_items i join review_requests r using (request_id) "
+            "where r.batch_code = $b and r.school_code = $s",
+            {"b": batch, "s": school_code},
+        ).fetchall()
+    finally:
+        cur.close()
+    return {t: int(i) for t, i in rows}

@@ -61,6 +61,8 @@ def mask_name(name) -> str:
     name = str(name).strip()
     if not name:
         return ""
+    if len(name) == 1:
+        return "*"
     keep = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
     return name[:keep] + "*" * (len(name) - keep)
 

@@ -10,6 +10,7 @@ import pandas as pd
 from examdash.domain import mask_id, mask_name
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = r"[+-]?\d+(\.\d+)?"
 
 
 def neutralise(df: pd.DataFrame) -> pd.DataFrame:
@@ -18,9 +19,11 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             s = out[col]
-            mask = s.notna() & s.astype("str").str.startswith(DANGEROUS)
+            text = s.map(lambda v: v if isinstance(v, str) else None)
+            # Numbers (also -5 kept as text, or a number in an object column) are not formulas.
+            mask = text.notna() & text.str.startswith(DANGEROUS).fillna(False) & ~text.str.fullmatch(NUMBER).fillna(False)
             if mask.any():
-                out[col] = s.where(~mask, "'" + s.astype("str"))
+                out[col] = s.where(~mask, "'" + text)
     return out
 
 

@@ -1,91 +1,394 @@
-"""Fees: matching bank payments to schools. Pricing and balances are SQL in queries/."""
+"""考核费用规则（本项目唯一的文字说明；SQL 写在 examdash/migrations/002_fees.sql 的视图里，queries/fee_*.sql 只做筛选、限定范围与汇总）
+
+1. 收费对象：报名状态为「正常」的报名按人·次收费，缺考照收；「已取消」的报名不收费。社会考生记在其考点所属院校名下，由该院校缴费。
+2. 单价：按缴费院校所在省份、该级别、在该批次考试日有效的省级标准（生效日期不晚于考试日的最近一条）。考试日尚无标准、但该省在考试当年内晚些时候公布了标准的，以公布的第一条标准为最终单价，先按暂行标准收取的差额多退少补；都没有的，按暂行标准：初级 270 元、中级 280 元/人·次。每一行都注明单价来源（省级标准文号或暂行标准）。收费标准表里有的标准即视为已公布，与今天的日期无关。
+3. 金额一律以整数「分」计算与汇总（不做浮点运算），显示为保留两位小数的元。
+4. 到账以银行流水号为准：同一流水号无论导入几次、出现在几个文件里，只计一次。按付款单位和备注匹配院校：先比全称，再比规范化名称（全角半角、空格、「职业技术学院/职业学院→职院」等简称与后缀），保留匹配方式与置信度；认不出或可能属于多所院校的到账进入待认领队列，由考务人员指定院校（记入审计日志）；认领之前不计入任何院校。
+5. 余额 = 已到账 − 应缴：负数为欠费，正数为结余（多缴或应退）。到账按院校计、不分批次；按批次查看时，院校的到账先冲抵考试日期较早批次的应缴（每批次以应缴为限），余下部分（含多缴）留在该院校最近的批次（没有应缴的院校留在考试计划中最近的批次），各批次之和等于该院校的全部到账。
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import re
 import unicodedata
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal
 
 import pandas as pd
 
-from examdash import db
+from examdash import db, exports
 
-# Longest first: a remark that says 职院 means 职业技术学院 or 职业学院.
+RULES: tuple[str, ...] = tuple(
+    line.strip() for line in (__doc__ or "").splitlines() if re.match(r"\s*\d+\.", line)
+)
+
+# Long forms first. 大学 -> 大 is left out on purpose: a two-character alias such as 北京大 turns
+# up inside unrelated names (北京大兴…) and would match the wrong school.
 ABBREVIATIONS = (
     ("职业技术学院", "职院"),
     ("职业学院", "职院"),
     ("高等专科学校", "高专"),
+    ("中等专业学校", "中专"),
+    ("职业技术学校", "职校"),
     ("师范大学", "师大"),
     ("科技大学", "科大"),
-    ("大学", "大"),
 )
-NOISE = re.compile(r"1\s*\+\s*x|考核费用?|考试费用?|报名费|费用|缴费|付款|汇款|转账|代付|[\s\-_,，。.;；:：/\\()（）\[\]【】\"'“”]", re.I)
+NOISE = re.compile(
+    r"1\s*\+\s*x|考核费用?|考试费用?|报名费|费用|缴费|交费|付款|汇款|转账|代付|货款"
+    r"|[\s\-_,，。.;；:：/\\()（）\[\]【】\"'“”‘’、·]",
+    re.I,
+)
+MIN_ALIAS = 3  # shorter normalised names are too likely to occur inside other words
+
+AUTO_CHECK_BELOW = 0.8  # automatic matches below this confidence are listed for staff to check
+
+
+def clean(text) -> str:
+    """Full-width to half-width, no whitespace: for comparing full names."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or "")))
 
 
 def normalise(text) -> str:
-    s = unicodedata.normalize("NFKC", str(text or "")).lower()
-    s = NOISE.sub("", s)
+    """Clean, lower-case, drop payment words and punctuation, shorten the usual suffixes."""
+    s = NOISE.sub("", unicodedata.normalize("NFKC", str(text or "")).lower())
     for long, short in ABBREVIATIONS:
         s = s.replace(long, short)
     return s
 
 
+@dataclass(frozen=True)
+class Match:
+    school_code: str | None
+    method: str
+    confidence: float
+    note: str | None = None
+
+
+def _maximal(hits: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Drop hits whose matched text lies inside another hit's (广州信息职院 wins over 信息职院)."""
+    return [(code, key) for code, key in hits if not any(key != other and key in other for _, other in hits)]
+
+
+class Matcher:
+    """Matches bank lines to schools; build once per schools list, then call match() per line."""
+
+    def __init__(self, schools: pd.DataFrame):
+        self.names = dict(zip(schools.school_code.astype("str"), schools.school_name.astype("str")))
+        self.by_clean: dict[str, list[str]] = {}
+        self.by_norm: dict[str, list[str]] = {}
+        for code, name in self.names.items():
+            self.by_clean.setdefault(clean(name), []).append(code)
+            n = normalise(name)
+            if len(n) >= MIN_ALIAS:
+                self.by_norm.setdefault(n, []).append(code)
+
+    def _label(self, codes) -> str:
+        return "候选：" + "、".join(f"{c} {self.names[c]}" for c in sorted(set(codes)))
+
+    def _contained(self, text: str, table: dict[str, list[str]]) -> list[str]:
+        hits = [(code, key) for key, codes in table.items() if key and key in text for code in codes]
+        return sorted({code for code, _ in _maximal(hits)})
+
+    def match(self, payer, remark) -> Match:
+        payer_c, remark_c = clean(payer), clean(remark)
+        named_in_remark = self._contained(remark_c, self.by_clean)
+        by_payer = self.by_clean.get(payer_c, []) if payer_c else []
+        how = "付款单位全称", 1.0
+        if not by_payer and payer_c:
+            by_payer = self.by_norm.get(normalise(payer), []) if len(normalise(payer)) >= MIN_ALIAS else []
+            how = "付款单位规范化名称", 0.95
+        if len(by_payer) > 1:
+            return Match(None, "多个院校匹配", 0.0, self._label(by_payer))
+        if len(by_payer) == 1:
+            code = by_payer[0]
+            if named_in_remark and code not in named_in_remark:
+                return Match(None, "付款单位与备注不一致", 0.0, self._label([code, *named_in_remark]))
+            return Match(code, how[0], how[1])
+        text_c = payer_c + " " + remark_c
+        full = self._contained(text_c, self.by_clean)
+        if len(full) == 1:
+            return Match(full[0], "备注含全称", 0.9)
+        if len(full) > 1:
+            return Match(None, "多个院校匹配", 0.0, self._label(full))
+        norm = self._contained(normalise(payer) + "|" + normalise(remark), self.by_norm)
+        if len(norm) == 1:
+            return Match(norm[0], "规范化名称", 0.7)
+        if len(norm) > 1:
+            return Match(None, "多个院校匹配", 0.0, self._label(norm))
+        return Match(None, "未匹配", 0.0)
+
+
+def candidates_in(note) -> list[str]:
+    """School codes named in an ambiguous match's note (候选：01000 北京职业学院、01924 …)."""
+    if not isinstance(note, str) or not note.startswith("候选："):
+        return []
+    return [item.split(" ")[0] for item in note[len("候选："):].split("、") if item]
+
+
 def match_one(payer: str | None, remark: str | None, schools: pd.DataFrame) -> tuple[str | None, str, float]:
     """(school_code, method, confidence) for one payment; None when unmatched or ambiguous."""
-    payer = (payer or "").strip()
-    text = f"{payer} {remark or ''}"
-    exact = schools[schools.school_name == payer]
-    if len(exact) == 1:
-        return exact.school_code.iat[0], "付款单位全称", 1.0
-    contained = schools[[name in text for name in schools.school_name]]
-    if len(contained) == 1:
-        return contained.school_code.iat[0], "备注含全称", 0.9
-    if len(contained) > 1:
-        longest = contained.school_name.str.len().max()
-        top = contained[contained.school_name.str.len() == longest]
-        if len(top) == 1:
-            return top.school_code.iat[0], "备注含全称", 0.85
-        return None, "多个院校匹配", 0.0
-    norm_text = normalise(text)
-    norm_names = schools.school_name.map(normalise)
-    hits = schools[[bool(n) and n in norm_text for n in norm_names]]
-    if len(hits) == 1:
-        return hits.school_code.iat[0], "规范化名称", 0.7
-    if len(hits) > 1:
-        return None, "多个院校匹配", 0.0
-    return None, "未匹配", 0.0
+    m = Matcher(schools).match(payer, remark)
+    return m.school_code, m.method, m.confidence
+
+
+def _apply_decisions(cur) -> None:
+    """Staff decisions survive a re-imported or corrected bank line (the importer replaces the row)."""
+    cur.execute(
+        "update payments set school_code = a.school_code, "
+        "match_method = case when a.school_code is null then '退回待认领' else '人工指定' end, "
+        "match_confidence = case when a.school_code is null then 0.0 else 1.0 end, "
+        "match_note = a.note, assigned_by = a.assigned_by, assigned_at = a.assigned_at "
+        "from payment_assignments a where payments.bank_ref = a.bank_ref and payments.assigned_by is null"
+    )
 
 
 def match_payments(cur, actor: str) -> int:
-    """Match every payment that no one has matched or assigned yet. Returns how many matched."""
+    """Match every payment nobody has matched or decided yet (inside the caller's transaction).
+    Returns how many were matched to a school."""
+    _apply_decisions(cur)
     schools = cur.execute("select school_code, school_name from schools").df()
     todo = cur.execute(
         "select bank_ref, payer, remark from payments where school_code is null and assigned_by is null"
     ).df()
-    matched = 0
-    for row in todo.itertuples(index=False):
-        code, method, conf = match_one(row.payer, row.remark, schools)
+    if todo.empty:
+        return 0
+    matcher = Matcher(schools)
+    found = [matcher.match(r.payer, r.remark) for r in todo.itertuples(index=False)]
+    frame = pd.DataFrame({
+        "bank_ref": todo.bank_ref.astype("str"),
+        "school_code": pd.Series([m.school_code for m in found], dtype="str"),
+        "method": [m.method for m in found],
+        "confidence": [m.confidence for m in found],
+        "note": pd.Series([m.note for m in found], dtype="str"),
+    })
+    cur.register("_fee_matches", frame)
+    try:
         cur.execute(
-            "update payments set school_code = $code, match_method = $m, match_confidence = $c where bank_ref = $ref",
-            {"code": code, "m": method, "c": conf, "ref": row.bank_ref},
+            "update payments set school_code = m.school_code, match_method = m.method, "
+            "match_confidence = m.confidence, match_note = m.note "
+            "from _fee_matches m where payments.bank_ref = m.bank_ref "
+            "and payments.school_code is null and payments.assigned_by is null"
         )
-        matched += code is not None
+    finally:
+        cur.unregister("_fee_matches")
+    return sum(m.school_code is not None for m in found)
+
+
+def rematch(con, actor: str) -> int:
+    """Run the automatic matching again over the queue (after a new schools list, say)."""
+    with db.transaction(con) as cur:
+        matched = match_payments(cur, actor)
+        if matched:
+            db.bump_version(cur)
+        db.audit(cur, actor, "rematch_payments", None, {"matched": matched})
     return matched
 
 
-def assign_payment(con, bank_ref: str, school_code: str | None, actor: str) -> None:
-    """Staff decide which school an unmatched or ambiguous payment belongs to (audited)."""
+def assign_payment(con, bank_ref: str, school_code: str | None, actor: str, note: str | None = None) -> None:
+    """Staff decide which school a payment belongs to (None puts it back in the queue). Audited;
+    kept in payment_assignments so a re-imported bank file does not undo it."""
     with db.transaction(con) as cur:
-        before = cur.execute("select school_code from payments where bank_ref = $r", {"r": bank_ref}).fetchall()
+        before = cur.execute(
+            "select school_code, amount_fen from payments where bank_ref = $r", {"r": bank_ref}
+        ).fetchall()
         if not before:
             raise ValueError(f"没有银行流水号为 {bank_ref} 的到账记录")
         if school_code is not None and not cur.execute(
             "select 1 from schools where school_code = $c", {"c": school_code}
         ).fetchall():
             raise ValueError(f"院校代码 {school_code} 不存在")
+        at = db.now()
+        note = (note or "").strip() or None
+        cur.execute("delete from payment_assignments where bank_ref = $r", {"r": bank_ref})
         cur.execute(
-            "update payments set school_code = $c, match_method = '人工指定', match_confidence = 1.0, "
+            "insert into payment_assignments values ($r, $c, $who, $at, $note)",
+            {"r": bank_ref, "c": school_code, "who": actor, "at": at, "note": note},
+        )
+        cur.execute(
+            "update payments set school_code = $c, "
+            "match_method = case when $c is null then '退回待认领' else '人工指定' end, "
+            "match_confidence = case when $c is null then 0.0 else 1.0 end, match_note = $note, "
             "assigned_by = $who, assigned_at = $at where bank_ref = $r",
-            {"c": school_code, "who": actor, "at": db.now(), "r": bank_ref},
+            {"c": school_code, "who": actor, "at": at, "r": bank_ref, "note": note},
         )
         db.bump_version(cur)
-        db.audit(cur, actor, "assign_payment", bank_ref, {"from": before[0][0], "to": school_code})
+        db.audit(cur, actor, "assign_payment", bank_ref,
+                 {"from": before[0][0], "to": school_code, "amount_fen": before[0][1], "note": note})
+
+
+def yuan(fen) -> Decimal | None:
+    """Exact yuan for tables: Decimal('1234.50')."""
+    if fen is None or fen is pd.NA or (isinstance(fen, float) and fen != fen):
+        return None
+    return Decimal(int(fen)).scaleb(-2)
+
+
+def yuan_text(fen) -> str:
+    """1234567 fen -> '12,345.67' (thousands separated, two decimals, exact)."""
+    fen = int(fen)
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+
+
+def yuan_cell(fen) -> float | None:
+    """A yuan amount for an Excel number cell. Conversion only: sums are always made in fen."""
+    d = yuan(fen)
+    return None if d is None else float(d)
+
+
+def balance_words(balance_fen: int) -> str:
+    if balance_fen < 0:
+        return f"尚欠 {yuan_text(-balance_fen)} 元"
+    if balance_fen > 0:
+        return f"结余 {yuan_text(balance_fen)} 元（多缴或应退）"
+    return "已结清"
+
+
+def settlement_words(settlement_fen: int) -> str:
+    if settlement_fen < 0:
+        return f"应退 {yuan_text(-settlement_fen)} 元"
+    if settlement_fen > 0:
+        return f"应补 {yuan_text(settlement_fen)} 元"
+    return "无"
+
+
+def _query_fn(con_or_query_fn):
+    """A query function (name, **params) -> frame: web.query as given, or a full-scope runner over a connection."""
+    if hasattr(con_or_query_fn, "execute"):
+        from examdash import queries
+
+        con = con_or_query_fn
+        return lambda name, **params: queries.run(con, name, params)
+    return con_or_query_fn
+
+
+def _date_text(v) -> str | None:
+    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, (dt.date, pd.Timestamp)):
+        return f"{v:%Y-%m-%d}"
+    return str(v)
+
+
+TOTAL = "合计"
+
+
+def _statement_inputs(q, school: str | None, province: str | None = None) -> dict[str, pd.DataFrame]:
+    """The four scoped queries behind statements, over every batch: one school's, or all at once."""
+    return {
+        "balances": q("fee_balances", school=school, province=province),
+        "batches": q("fee_school_batches", school=school, province=province),
+        "lines": q("fee_lines", school=school, province=province),
+        "payments": q("fee_payment_list", school=school, province=province),
+    }
+
+
+def statement_frames(con_or_query_fn, school_code: str) -> dict[str, pd.DataFrame]:
+    """The 对账单 of one school as sheets: 汇总, 分批次, 报名费用明细, 到账记录, 计费规则.
+    With a school-scoped query function only that school's own rows can appear."""
+    return _statement_sheets(_statement_inputs(_query_fn(con_or_query_fn), school_code), school_code)
+
+
+def _statement_sheets(inputs: dict[str, pd.DataFrame], school_code: str) -> dict[str, pd.DataFrame]:
+    bal, batches, lines, pays = (inputs[k] for k in ("balances", "batches", "lines", "payments"))
+    row = bal.iloc[0] if len(bal) else None
+    charged = int(row.charged_fen) if row is not None else 0
+    paid = int(row.paid_fen) if row is not None else 0
+    settlement = int(lines.settlement_fen.sum()) if len(lines) else 0
+    name = row.school_name if row is not None else (lines.school_name.iat[0] if len(lines) else school_code)
+    province = row.province if row is not None else (lines.province.iat[0] if len(lines) else None)
+    balance = paid - charged
+    summary = pd.DataFrame({
+        "项目": ["院校代码", "院校名称", "省份", "收费人次", "应缴合计", "已到账合计", "余额", "其中多退少补", "到账笔数",
+                "生成时间"],
+        "内容": [school_code, name, province, f"{int(lines.registrations.sum()) if len(lines) else 0}",
+                f"{yuan_text(charged)} 元", f"{yuan_text(paid)} 元", balance_words(balance), settlement_words(settlement),
+                f"{len(pays)}", f"{db.now():%Y-%m-%d %H:%M}"],
+        # Numbers in a column of their own: exports.neutralise treats text beginning with '-' as a formula.
+        "金额（元）": money_cells([None, None, None, None, charged, paid, balance, settlement, None, None]),
+    })
+    per_batch = pd.DataFrame({
+        "考试批次": batches.batch_code,
+        "批次名称": batches.batch_name,
+        "考试日期": batches.exam_date.map(_date_text),
+        "收费人次": batches.registrations.astype("int64"),
+        "应缴（元）": batches.charged_fen.pipe(money_cells),
+        "其中多退少补（元）": batches.settlement_fen.pipe(money_cells),
+        "冲抵到账（元）": batches.paid_fen.pipe(money_cells),
+        "余额（元）": batches.balance_fen.pipe(money_cells),
+    })
+    per_batch = _with_total(per_batch, "考试批次", {
+        "收费人次": int(batches.registrations.sum()), "应缴（元）": yuan_cell(batches.charged_fen.sum()),
+        "其中多退少补（元）": yuan_cell(batches.settlement_fen.sum()), "冲抵到账（元）": yuan_cell(batches.paid_fen.sum()),
+        "余额（元）": yuan_cell(batches.balance_fen.sum())})
+    detail = pd.DataFrame({
+        "考试批次": lines.batch_code,
+        "级别": lines.level,
+        "收费人次": lines.registrations.astype("int64"),
+        "单价（元）": lines.unit_fen.pipe(money_cells),
+        "单价依据": lines.price_basis,
+        "单价来源（文号或暂行标准）": lines.price_source,
+        "标准生效日期": lines.standard_effective_date.map(_date_text),
+        "应缴（元）": lines.amount_fen.pipe(money_cells),
+        "暂行单价（元）": lines.provisional_unit_fen.pipe(money_cells),
+        "按暂行标准应收（元）": lines.provisional_amount_fen.pipe(money_cells),
+        "多退少补（元）": lines.settlement_fen.pipe(money_cells),
+    })
+    detail = _with_total(detail, "考试批次", {
+        "收费人次": int(lines.registrations.sum()), "应缴（元）": yuan_cell(lines.amount_fen.sum()),
+        "多退少补（元）": yuan_cell(lines.settlement_fen.sum())})
+    payments = pd.DataFrame({
+        "银行流水号": pays.bank_ref,
+        "到账日期": pays.paid_date.map(_date_text),
+        "付款单位": pays.payer,
+        "金额（元）": pays.amount_fen.pipe(money_cells),
+        "备注": pays.remark,
+        "匹配方式": pays.match_method,
+        "匹配置信度": pd.to_numeric(pays.match_confidence).astype("float64"),
+        "认领人": pays.assigned_by,
+    })
+    payments = _with_total(payments, "银行流水号", {"金额（元）": yuan_cell(pays.amount_fen.sum())})
+    rules = pd.DataFrame({"计费规则": list(RULES)})
+    return {"汇总": summary, "分批次": per_batch, "报名费用明细": detail, "到账记录": payments, "计费规则": rules}
+
+
+def money_cells(fens) -> pd.Series:
+    """Yuan numbers for Excel cells (float64, NaN where there is no amount), converted from fen."""
+    return pd.Series([yuan_cell(v) for v in fens], dtype="float64", 
+                     index=fens.index if isinstance(fens, pd.Series) else None)
+
+
+def _with_total(df: pd.DataFrame, label_col: str, values: dict) -> pd.DataFrame:
+    """Append a 合计 row, keeping numeric columns numeric (text cells get neutralised on export)."""
+    total = pd.DataFrame([{label_col: TOTAL, **values}])
+    out = pd.concat([df, total], ignore_index=True)
+    for col in df.columns:
+        if col != label_col and pd.api.types.is_numeric_dtype(df[col]):
+            out[col] = pd.to_numeric(out[col])
+    return out
+
+
+def statement_xlsx(con_or_query_fn, school_code: str) -> bytes:
+    """The school's 对账单 as an .xlsx (several sheets), from a connection or a query function."""
+    return exports.to_xlsx(statement_frames(con_or_query_fn, school_code))
+
+
+def statement_file_name(school_code: str, school_name: str | None) -> str:
+    return exports.file_name("费用对账单", f"{school_code}_{school_name or ''}", "xlsx")
+
+
+def statements_zip(con_or_query_fn, province: str | None = None, school: str | None = None) -> bytes:
+    """Every listed school's 对账单 (the same workbook statement_xlsx makes) in one .zip, the queries
+    run once for all schools."""
+    inputs = _statement_inputs(_query_fn(con_or_query_fn), school, province)
+    parts = {k: dict(tuple(df.groupby("school_code", sort=False))) for k, df in inputs.items()}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for code, name in zip(inputs["balances"].school_code, inputs["balances"].school_name):
+            mine = {k: parts[k].get(code, inputs[k].iloc[0:0]).reset_index(drop=True) for k in inputs}
+            zf.writestr(statement_file_name(code, name), exports.to_xlsx(_statement_sheets(mine, code)))
+    return buf.getvalue()

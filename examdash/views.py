@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from examdash import charts, web
-from examdash.domain import fen_to_yuan
+from examdash.fees import yuan_text as fee_yuan
 
 
 def pct(x) -> str:
@@ -46,26 +46,32 @@ def _dates(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
 
 def overview(batch: str) -> Overview:
     today = web.today()
-    batches = _dates(web.query("batches"), "publicity_start", "publicity_end", "cert_from")
-    b = batches[batches.batch_code == batch].iloc[0]
+    batches = web.query("batches")
     cal = _dates(web.query("batch_calendar", batch=batch), "start_date", "end_date")
     by_level = web.query("overview_by_level", batch=batch)
     totals = web.query("overview_totals", batch=batch).iloc[0]
     rate = totals.passed / totals.sat if totals.sat else None
-    if today < b.publicity_start:
-        window = f"{(b.publicity_start - today).days} 天后开始"
-    elif today <= b.publicity_end:
-        window = f"剩余 {(b.publicity_end - today).days + 1} 天（含今天）"
+    window = web.query("review_window", batch=batch, today=str(today)).iloc[0]
+    if window.state == "before":
+        window_text = f"{window.days_to_open} 天后开始"
+    elif window.state == "open":
+        window_text = f"剩余 {window.days_left} 天（含今天）"
     else:
-        window = "已结束"
+        window_text = "已结束"
+    fees = web.query("fee_totals", batch=batch).iloc[0]
+    balance = int(fees.balance_fen)
     rules = "；".join(f"{r.level}：{charts.RULE_LABELS[r.pass_rule]}" for r in by_level.itertuples())
     headline = [
         ("报名人数", f"{totals.registered:,}", "有效报名（不含已取消）"),
         ("实考人数", f"{totals.sat:,}", "已签到或有成绩（不含缺考）"),
         ("合格率", pct(rate), f"合格 {totals.passed:,} / 实考 {totals.sat:,}。合格规则：{rules}"),
         ("考点 / 院校", f"{totals.sites:,} / {totals.schools:,}", "有报名的考点数与院校数"),
-        ("待处理复核", f"{totals.open_review_items:,}", f"成绩公示期：{b.publicity_start:%m-%d} 至 {b.publicity_end:%m-%d}，{window}"),
-        ("未匹配到账", f"{totals.unmatched_payments:,} 笔", f"合计 {fen_to_yuan(totals.unmatched_fen)} 元，待人工认领"),
+        ("待处理复核", f"{totals.open_review_items:,}",
+         f"成绩公示期：{window.publicity_start:%m-%d} 至 {window.publicity_end:%m-%d}，{window_text}"),
+        ("公示期", window_text, f"颁发证书：{window.cert_from:%Y-%m-%d} 起"),
+        ("费用结余（元）", fee_yuan(balance),
+         f"本批次已到账 {fee_yuan(int(fees.paid_fen))} − 应收 {fee_yuan(int(fees.charged_fen))}；负数为学校尚欠。"
+         f"另有 {totals.unmatched_payments:,} 笔到账（{fee_yuan(int(totals.unmatched_fen))} 元）待认领"),
     ]
     table = cal.assign(开始=cal.start_date.where(~cal.open_start), 结束=cal.end_date.where(~cal.open_end))[["stage", "开始", "结束"]]
     table = table.rename(columns={"stage": "阶段"})
@@ -73,4 +79,5 @@ def overview(batch: str) -> Overview:
         合格率=by_level.pass_rate.map(pct), 合格规则=by_level.pass_rule.map(charts.RULE_LABELS)
     ).rename(columns={"level": "级别", "registered": "报名", "sat": "实考", "absent": "缺考", "passed": "合格",
                       "sites": "考点数", "schools": "院校数"})[["级别", "报名", "实考", "缺考", "合格", "合格率", "合格规则", "考点数", "院校数"]]
-    return Overview(b.batch_name, today, stage_of(cal, today), headline, cal, table, by_level, level_table)
+    name = batches.loc[batches.batch_code == batch, "batch_name"].iat[0]
+    return Overview(name, today, stage_of(cal, today), headline, cal, table, by_level, level_table)

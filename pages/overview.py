@@ -10,9 +10,9 @@ data = views.overview(f.batch)
 
 st.title(f"总览 · {data.batch_name}")
 st.caption(f"今天：{data.today:%Y-%m-%d}（{data.stage_now}）")
-cols = st.columns(6)
-for col, (label, value, help_text) in zip(cols, data.headline):
-    col.metric(label, value, help=help_text)
+for start in range(0, len(data.headline), 4):
+    for col, (label, value, help_text) in zip(st.columns(4), data.headline[start:start + 4]):
+        col.metric(label, value, help=help_text)
 
 st.subheader("考试日程")
 st.plotly_chart(charts.calendar(data.calendar, data.today), key="overview_calendar")

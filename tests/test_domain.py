@@ -173,7 +173,7 @@ def test_fen_to_yuan():
         ("司马相如", "司马**"),
         ("欧阳", "欧*"),  # a two-character name that looks like a compound surname keeps one
         (" 李四 ", "李*"),
-        ("王", "王"),
+        ("王", "*"),  # a one-character name would otherwise be shown in full
         ("", ""),
         ("   ", ""),
         (None, ""),

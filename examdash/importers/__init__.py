@@ -236,12 +236,20 @@ def _compare_sql(kind: str) -> tuple[str, str]:
 
 
 def _stage(cur, kind: str, frame: pd.DataFrame) -> None:
+    """The validated frame as a temp table typed like the target table.
+
+    One CREATE TABLE AS: DuckDB 2.0.0 loses the rows of a temp table that is created empty and then
+    filled with more than one row group (122,880 rows) inside a transaction.
+    """
     cols = TABLE_COLUMNS[kind]
-    table = KINDS[kind].table
+    types = dict(cur.execute(
+        "select column_name, data_type from duckdb_columns() where schema_name = 'main' and table_name = $t",
+        {"t": KINDS[kind].table},
+    ).fetchall())
     cur.register("_frame", frame[cols])
-    create = f"create or replace temp table _stage as select {', '.join(cols)} from {table} limit 0"
+    select = ", ".join(f'cast("{c}" as {types[c]}) as "{c}"' for c in cols)
+    create = f"create or replace temp table _stage as select {select} from _frame"
     cur.execute(create)
-    cur.execute("insert into _stage by name select * from _frame")
     cur.unregister("_frame")
 
 

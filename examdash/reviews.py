@@ -1,0 +1,763 @@
+"""The publicity week: score-review requests, their decisions, score corrections and certificate sign-offs.
+
+Rules (中教文〔2023〕1号 四, 成绩公示 / 颁发证书):
+- a school files one review request per batch, only inside the batch's publicity window (Asia/Shanghai
+  calendar days, inclusive), naming only its own candidates; it may add items to that request while the
+  window is open;
+- staff move each item 已提交 → 复核中 → 维持 / 更正 / 驳回; the three outcomes are final;
+- 更正 never overwrites a score: it adds a score version and recomputes the results of the batch;
+- a school's certificates can be issued once the window is over, none of its items is open and both the
+  organisation ('org') and the school ('school') have signed off.
+
+The school always comes from the signed-in identity (re-read from the users table), never from a widget.
+Every write runs in one db.transaction with an audit row and a data-version bump; a refused action is
+audited too (action 'review_refused'), so staff can see late or misdirected requests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from examdash import auth, db, queries
+from examdash.importers.kinds import Checker, Field, Issue, Kind, clean_code, parse_dates, present
+from examdash.importers.reading import ReadError, norm_header, read_table
+
+REASONS = ("理论", "实操", "总分", "缺考误判", "其他")
+OPEN = ("已提交", "复核中")
+FINAL = ("维持", "更正", "驳回")
+STATUSES = OPEN + FINAL
+STAFF_ROLES = ("admin", "staff")
+MAX_TEXT = 500
+# How the platform's exports spell the reason; anything else is an error naming the allowed five.
+REASON_ALIASES = {
+    **{r: r for r in REASONS},
+    "理论成绩": "理论", "理论分数": "理论", "理论考试": "理论",
+    "实操成绩": "实操", "实操分数": "实操", "实操考试": "实操", "技能成绩": "实操",
+    "总成绩": "总分", "总分数": "总分", "综合成绩": "总分",
+    "缺考": "缺考误判", "误判缺考": "缺考误判", "缺考误报": "缺考误判",
+    "其它": "其他", "其他原因": "其他",
+}
+
+
+class ReviewError(ValueError):
+    """A refused review action; the message is for the user, in Chinese."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """A batch's publicity window and certificate date."""
+
+    batch_code: str
+    batch_name: str
+    start: dt.date
+    end: dt.date
+    cert_from: dt.date
+
+    def state(self, today: dt.date) -> str:
+        if today < self.start:
+            return "before"
+        if today <= self.end:
+            return "open"
+        return "closed"
+
+    def is_open(self, today: dt.date) -> bool:
+        return self.state(today) == "open"
+
+    def is_over(self, today: dt.date) -> bool:
+        return today > self.end
+
+    def days_to_open(self, today: dt.date) -> int:
+        return max((self.start - today).days, 0)
+
+    def days_left(self, today: dt.date) -> int:
+        """Days of the window still available, today included (0 once it is over)."""
+        if today > self.end:
+            return 0
+        return (self.end - max(today, self.start)).days + 1
+
+    def days_to_cert(self, today: dt.date) -> int:
+        return max((self.cert_from - today).days, 0)
+
+    @property
+    def span(self) -> str:
+        return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
+
+    def describe(self, today: dt.date) -> str:
+        """One sentence for the filing form: when it opens, how long it stays open, or that it closed."""
+        state = self.state(today)
+        if state == "before":
+            return (f"{self.batch_name}的成绩公示期为 {self.span}，届时开放成绩复核申请"
+                    f"（还有 {self.days_to_open(today)} 天）。")
+        if state == "open":
+            return (f"成绩公示期 {self.span}，今天可以提交复核申请；"
+                    f"{self.end:%m-%d} 截止，剩余 {self.days_left(today)} 天（含今天）。")
+        return (f"成绩公示期已于 {self.end:%Y-%m-%d} 结束（{self.span}），不再受理成绩复核申请；"
+                f"证书自 {self.cert_from:%Y-%m-%d} 起颁发。")
+
+
+@dataclass(frozen=True)
+class ItemInput:
+    ticket_no: str
+    reason_type: str
+    reason_text: str | None = None
+
+
+def window(con, batch: str) -> Window:
+    rows = _rows(con, "select batch_code, batch_name, publicity_start, publicity_end, cert_from from batches "
+                      "where batch_code = $b", {"b": batch})
+    if not rows:
+        raise ReviewError(f"批次 {batch} 不在考试计划中")
+    return Window(*rows[0])
+
+
+def windows(con) -> dict[str, Window]:
+    return {r[0]: Window(*r) for r in _rows(
+        con, "select batch_code, batch_name, publicity_start, publicity_end, cert_from from batches")}
+
+
+def clock(con) -> dt.datetime:
+    """Now, on the app's calendar: with "today" pinned (demo, EXAMDASH_TODAY) the date is the pinned one,
+    so filing times, ages and countdowns agree with the dates every page shows."""
+    now = db.now()
+    today = db.today(con)
+    return now if now.date() == today else dt.datetime.combine(today, now.time().replace(microsecond=0))
+
+
+def _rows(con, sql: str, params: dict | None = None) -> list[tuple]:
+    cur = con.cursor()
+    try:
+        return cur.execute(sql, params or {}).fetchall()
+    finally:
+        cur.close()
+
+
+def _verified(con, user: auth.User) -> auth.User:
+    """The account as stored now; a stale or forged identity is refused."""
+    if user is None:
+        raise ReviewError("请先登录")
+    fresh = auth.reload_user(con, user.username)
+    if fresh is None or fresh.role != user.role or fresh.school_code != user.school_code:
+        raise ReviewError("账号已停用或权限已变更，请重新登录")
+    return fresh
+
+
+def _refused(con, actor: str, action: str, target: str | None, exc: ReviewError, detail: dict | None = None) -> None:
+    with db.transaction(con) as cur:
+        db.audit(cur, actor, "review_refused", target, {"action": action, "reason": str(exc), **(detail or {})})
+        db.bump_version(cur)
+
+
+def _normalise_items(items) -> list[ItemInput]:
+    out = []
+    for it in items:
+        if isinstance(it, ItemInput):
+            out.append(it)
+        elif isinstance(it, dict):
+            out.append(ItemInput(it.get("ticket_no"), it.get("reason_type"), it.get("reason_text")))
+        else:
+            out.append(ItemInput(*it))
+    return out
+
+
+def _check_item(it: ItemInput) -> ItemInput:
+    ticket = re.sub(r"\s+", "", str(it.ticket_no or "")).upper()
+    if not ticket:
+        raise ReviewError("请选择考生（准考证号不能为空）")
+    if it.reason_type not in REASONS:
+        raise ReviewError(f"复核原因「{it.reason_type}」无效，应为 {'、'.join(REASONS)} 之一")
+    text = (it.reason_text or "").strip() or None
+    if it.reason_type == "其他" and not text:
+        raise ReviewError(f"准考证号 {ticket}：复核原因为「其他」时须填写说明")
+    if text and len(text) > MAX_TEXT:
+        raise ReviewError(f"准考证号 {ticket}：说明不能超过 {MAX_TEXT} 字")
+    return ItemInput(ticket, it.reason_type, text)
+
+
+def _window_refusal(win: Window, day: dt.date) -> str | None:
+    state = win.state(day)
+    if state == "before":
+        return (f"成绩公示期 {win.span} 尚未开始（{day:%Y-%m-%d}），"
+                f"{win.start:%Y-%m-%d} 起方可提交复核申请")
+    if state == "closed":
+        return f"已过成绩公示期（{win.span}），{day:%Y-%m-%d} 提交的复核申请为逾期申请，不予受理"
+    return None
+
+
+def _school_tickets(cur, batch: str, tickets: list[str]) -> dict[str, tuple[str, str]]:
+    rows = cur.execute(
+        "select ticket_no, school_code, status from registrations "
+        "where batch_code = $b and list_contains($t, ticket_no)",
+        {"b": batch, "t": tickets},
+    ).fetchall()
+    return {t: (s, st) for t, s, st in rows}
+
+
+def _add_items(cur, *, batch: str, school_code: str, items: list[ItemInput], actor: str, at: dt.datetime,
+               source: str, note: str) -> tuple[int, list[int], bool]:
+    """Insert the items into the school's request of the batch (created if needed). Caller checked them."""
+    existing = cur.execute(
+        "select request_id from review_requests where batch_code = $b and school_code = $s",
+        {"b": batch, "s": school_code},
+    ).fetchall()
+    created = not existing
+    if created:
+        request_id = int(cur.execute(
+            "insert into review_requests (batch_code, school_code, filed_by, filed_at, source) "
+            "values ($b, $s, $who, $at, $src) returning request_id",
+            {"b": batch, "s": school_code, "who": actor, "at": at, "src": source},
+        ).fetchall()[0][0])
+    else:
+        request_id = int(existing[0][0])
+    ids = []
+    for it in items:
+        item_id = int(cur.execute(
+            "insert into review_items (request_id, ticket_no, reason_type, reason_text) "
+            "values ($r, $t, $rt, $tx) returning item_id",
+            {"r": request_id, "t": it.ticket_no, "rt": it.reason_type, "tx": it.reason_text},
+        ).fetchall()[0][0])
+        cur.execute(
+            "insert into review_item_events values ($i, $at, $who, null, '已提交', $note)",
+            {"i": item_id, "at": at, "who": actor, "note": note},
+        )
+        ids.append(item_id)
+    return request_id, ids, created
+
+
+def _items_already_filed(cur, batch: str, school_code: str) -> dict[str, tuple[int, str]]:
+    rows = cur.execute(
+        "select i.ticket_no, i.item_id, i.status from review_items i join review_requests r using (request_id) "
+        "where r.batch_code = $b and r.school_code = $s",
+        {"b": batch, "s": school_code},
+    ).fetchall()
+    return {t: (i, s) for t, i, s in rows}
+
+
+def file_request(con, user: auth.User, batch: str, items, *, at: dt.datetime | None = None) -> int:
+    """A school leader files (or adds to) the school's review request of the batch. Returns the request id.
+
+    Refused outside the publicity window, for another school's (or an unknown) candidate, for a
+    candidate already in the request, or for a reason outside the five allowed. `at` back-dates the
+    filing (the demo's history); the window is checked on its date. Pages never pass it.
+    """
+    actor = getattr(user, "username", None) or "anonymous"
+    school = getattr(user, "school_code", None)
+    try:
+        user = _verified(con, user)
+        if user.role != "school" or not user.school_code:
+            raise ReviewError("只有学校负责人可以提交成绩复核申请；考务人员请导入平台导出的复核申请")
+        school = user.school_code
+        win = window(con, batch)
+        at = at or clock(con)
+        refusal = _window_refusal(win, at.date())
+        if refusal:
+            raise ReviewError(refusal)
+        checked = [_check_item(it) for it in _normalise_items(items)]
+        if not checked:
+            raise ReviewError("请至少选择一名考生")
+        seen = set()
+        for it in checked:
+            if it.ticket_no in seen:
+                raise ReviewError(f"准考证号 {it.ticket_no} 在本次提交中出现了两次")
+            seen.add(it.ticket_no)
+        with db.transaction(con) as cur:
+            owners = _school_tickets(cur, batch, sorted(seen))
+            for it in checked:
+                owner = owners.get(it.ticket_no)
+                # One message for "unknown" and "another school's": a school learns nothing about others.
+                if owner is None or owner[0] != school:
+                    raise ReviewError(f"准考证号 {it.ticket_no} 不是本校在 {batch} 批次的考生，不能为其申请复核")
+                if owner[1] != "正常":
+                    raise ReviewError(f"准考证号 {it.ticket_no} 的报名已取消，不能申请复核")
+            filed = _items_already_filed(cur, batch, school)
+            for it in checked:
+                if it.ticket_no in filed:
+                    item_id, status = filed[it.ticket_no]
+                    raise ReviewError(f"准考证号 {it.ticket_no} 已在本校的复核申请中（复核项 #{item_id}，状态：{status}）")
+            request_id, ids, created = _add_items(cur, batch=batch, school_code=school, items=checked, actor=actor,
+                                                  at=at, source="form", note="学校提交")
+            db.audit(cur, actor, "review_file" if created else "review_add_items", f"review_request:{request_id}",
+                     {"batch": batch, "school_code": school, "items": ids,
+                      "tickets": [it.ticket_no for it in checked], "reasons": [it.reason_type for it in checked]})
+            db.bump_version(cur)
+        return request_id
+    except ReviewError as exc:
+        _refused(con, actor, "file", school, exc, {"batch": batch, "school_code": school})
+        raise
+
+
+def _staff_user(con, user: auth.User) -> auth.User:
+    user = _verified(con, user)
+    if user.role not in STAFF_ROLES:
+        raise ReviewError("只有考务人员可以处理复核申请")
+    return user
+
+
+def _score(value, label: str) -> Decimal:
+    try:
+        d = Decimal(str(value).strip())
+    except (InvalidOperation, AttributeError):
+        raise ReviewError(f"{label}「{value}」不是数字") from None
+    if not d.is_finite() or d < 0 or d > 100:
+        raise ReviewError(f"{label} {value} 超出 0-100 的范围")
+    if d != d.quantize(Decimal("0.1")):
+        raise ReviewError(f"{label} {value} 最多保留一位小数")
+    return d.quantize(Decimal("0.1"))
+
+
+def total_of(theory: Decimal, practical: Decimal) -> Decimal:
+    """总成绩 as the platform's score sheet computes it: 40% theory + 60% practical, one decimal."""
+    return (Decimal("0.4") * theory + Decimal("0.6") * practical).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def change_status(con, user: auth.User, item_id: int, to_status: str, note: str | None = None, *,
+                  theory=None, practical=None, at: dt.datetime | None = None) -> int | None:
+    """Move a review item on: 已提交 → 复核中, or to a final outcome 维持 / 更正 / 驳回.
+
+    更正 needs the corrected theory and practical scores; it adds a score version (the old ones stay),
+    rebuilds the batch's results and returns the new version number. A final outcome cannot change.
+    """
+    actor = getattr(user, "username", None) or "anonymous"
+    note = (note or "").strip() or None
+    try:
+        user = _staff_user(con, user)
+        if to_status not in ("复核中",) + FINAL:
+            raise ReviewError(f"状态「{to_status}」无效，应为 复核中、维持、更正 或 驳回")
+        if to_status in FINAL and not note:
+            raise ReviewError(f"作出「{to_status}」结论须填写说明（复核依据或理由）")
+        if note and len(note) > MAX_TEXT:
+            raise ReviewError(f"说明不能超过 {MAX_TEXT} 字")
+        new_scores = None
+        if to_status == "更正":
+            if theory is None or practical is None:
+                raise ReviewError("「更正」须填写更正后的理论成绩和实操成绩")
+            new_scores = (_score(theory, "理论成绩"), _score(practical, "实操成绩"))
+        at = at or clock(con)
+        with db.transaction(con) as cur:
+            rows = cur.execute(
+                "select i.status, i.ticket_no, i.decided_by, i.decided_at, r.batch_code, r.school_code "
+                "from review_items i join review_requests r using (request_id) where i.item_id = $i",
+                {"i": int(item_id)},
+            ).fetchall()
+            if not rows:
+                raise ReviewError(f"复核项 #{item_id} 不存在")
+            status, ticket, decided_by, decided_at, batch, school = rows[0]
+            if status in FINAL:
+                when = f"{decided_at:%Y-%m-%d %H:%M}" if decided_at else "此前"
+                raise ReviewError(
+                    f"复核项 #{item_id}（准考证号 {ticket}）已于 {when} 由 {decided_by or '—'} 作出「{status}」结论；"
+                    "维持、更正、驳回均为最终结论，不能再次处理")
+            if status == to_status:
+                raise ReviewError(f"复核项 #{item_id} 已是「{status}」状态")
+            new_version = None
+            detail = {"batch": batch, "school_code": school, "ticket_no": ticket, "from": status, "to": to_status,
+                      "note": note}
+            if new_scores is not None:
+                new_version = _correct(cur, batch, ticket, new_scores, note, actor, at, detail)
+            if to_status in FINAL:
+                cur.execute(
+                    "update review_items set status = $s, decided_by = $who, decided_at = $at, decision_note = $n, "
+                    "new_version = $v where item_id = $i",
+                    {"s": to_status, "who": actor, "at": at, "n": note, "v": new_version, "i": int(item_id)},
+                )
+            else:
+                cur.execute("update review_items set status = $s where item_id = $i", {"s": to_status, "i": int(item_id)})
+            cur.execute(
+                "insert into review_item_events values ($i, $at, $who, $f, $t, $n)",
+                {"i": int(item_id), "at": at, "who": actor, "f": status, "t": to_status, "n": note},
+            )
+            db.audit(cur, actor, "review_decide" if to_status in FINAL else "review_start", f"review_item:{item_id}", detail)
+            db.bump_version(cur)
+        return new_version
+    except ReviewError as exc:
+        _refused(con, actor, "decide", f"review_item:{item_id}", exc, {"to": to_status})
+        raise
+
+
+def start_review(con, user: auth.User, item_id: int, note: str | None = None, *, at: dt.datetime | None = None) -> None:
+    change_status(con, user, item_id, "复核中", note, at=at)
+
+
+def decide(con, user: auth.User, item_id: int, outcome: str, note: str, *, theory=None, practical=None,
+           at: dt.datetime | None = None) -> int | None:
+    if outcome not in FINAL:
+        raise ReviewError(f"结论「{outcome}」无效，应为 维持、更正 或 驳回")
+    return change_status(con, user, item_id, outcome, note, theory=theory, practical=practical, at=at)
+
+
+def _correct(cur, batch: str, ticket: str, scores: tuple[Decimal, Decimal], reason: str, actor: str,
+             at: dt.datetime, detail: dict) -> int:
+    theory, practical = scores
+    latest = cur.execute(
+        "select version, id_no, theory, practical, total, absent from score_versions "
+        "where batch_code = $b and ticket_no = $t order by version desc limit 1",
+        {"b": batch, "t": ticket},
+    ).fetchall()
+    reg = cur.execute(
+        "select id_no from registrations where batch_code = $b and ticket_no = $t", {"b": batch, "t": ticket}
+    ).fetchall()
+    id_no = (latest[0][1] if latest else None) or (reg[0][0] if reg else None)
+    if latest and not latest[0][5] and latest[0][2] == theory and latest[0][3] == practical:
+        raise ReviewError(f"更正后的成绩与当前成绩（理论 {theory}，实操 {practical}）相同：成绩不变请选择「维持」")
+    version = (int(latest[0][0]) if latest else 0) + 1
+    total = total_of(theory, practical)
+    cur.execute(
+        "insert into score_versions (batch_code, ticket_no, version, id_no, theory, practical, total, absent, "
+        "supplied_passed, source, reason, created_by, created_at) "
+        "values ($b, $t, $v, $id, $th, $pr, $tot, false, null, 'review', $why, $who, $at)",
+        {"b": batch, "t": ticket, "v": version, "id": id_no, "th": theory, "pr": practical, "tot": total,
+         "why": reason, "who": actor, "at": at},
+    )
+    detail["old_scores"] = (
+        {"version": int(latest[0][0]), "theory": latest[0][2], "practical": latest[0][3], "total": latest[0][4],
+         "absent": latest[0][5]} if latest else None)
+    detail["new_scores"] = {"version": version, "theory": theory, "practical": practical, "total": total}
+    # A candidate wrongly marked absent (缺考误判) who has a corrected score sat the exam: without this
+    # the sign-in sheet's 缺考 would keep the verdict at 不合格 whatever the score says.
+    att = cur.execute("select status from attendance where batch_code = $b and ticket_no = $t",
+                      {"b": batch, "t": ticket}).fetchall()
+    if att and att[0][0] == "缺考":
+        cur.execute("update attendance set status = '已签到' where batch_code = $b and ticket_no = $t",
+                    {"b": batch, "t": ticket})
+        detail["attendance"] = {"from": "缺考", "to": "已签到"}
+    db.rebuild_results(cur, [batch])
+    return version
+
+
+def sign_off(con, user: auth.User, batch: str, school_code: str | None = None) -> str:
+    """Record a certificate sign-off: staff sign for the organisation ('org'), a school leader for their
+    own school ('school'). Only after the publicity window and with none of the school's items open."""
+    actor = getattr(user, "username", None) or "anonymous"
+    target = school_code or getattr(user, "school_code", None)
+    try:
+        user = _verified(con, user)
+        if user.role == "school":
+            if school_code not in (None, user.school_code):
+                raise ReviewError("学校负责人只能为本校签发")
+            party, school_code = "school", user.school_code
+        elif user.role in STAFF_ROLES:
+            if not school_code:
+                raise ReviewError("请选择院校")
+            party = "org"
+        else:
+            raise ReviewError("无权签发证书")
+        target = school_code
+        win = window(con, batch)
+        today = db.today(con)
+        if not win.is_over(today):
+            raise ReviewError(f"成绩公示期（{win.span}）尚未结束，{win.cert_from:%Y-%m-%d} 起方可签发证书")
+        at = clock(con)
+        with db.transaction(con) as cur:
+            if not cur.execute("select 1 from registrations where batch_code = $b and school_code = $s and status = '正常' "
+                               "limit 1", {"b": batch, "s": school_code}).fetchall():
+                raise ReviewError(f"院校 {school_code} 在 {batch} 批次没有考生")
+            open_n = cur.execute(
+                "select count(*)::bigint from review_items i join review_requests r using (request_id) "
+                "where r.batch_code = $b and r.school_code = $s and list_contains($open, i.status)",
+                {"b": batch, "s": school_code, "open": list(OPEN)},
+            ).fetchall()[0][0]
+            if open_n:
+                raise ReviewError(f"院校 {school_code} 尚有 {open_n} 项成绩复核未结，结清后方可签发证书")
+            done = cur.execute(
+                "select signed_by, signed_at from signoffs where batch_code = $b and school_code = $s and party = $p",
+                {"b": batch, "s": school_code, "p": party},
+            ).fetchall()
+            who = "培训评价组织" if party == "org" else "学校"
+            if done:
+                raise ReviewError(f"{who}已于 {done[0][1]:%Y-%m-%d %H:%M} 由 {done[0][0]} 签发，无需重复签发")
+            cur.execute("insert into signoffs values ($b, $s, $p, $who, $at)",
+                        {"b": batch, "s": school_code, "p": party, "who": actor, "at": at})
+            db.audit(cur, actor, "signoff", f"{batch}:{school_code}", {"batch": batch, "school_code": school_code,
+                                                                       "party": party})
+            db.bump_version(cur)
+        return party
+    except ReviewError as exc:
+        _refused(con, actor, "signoff", target, exc, {"batch": batch, "school_code": target})
+        raise
+
+
+def certificate_status(con, batch: str, today: dt.date | None = None,
+                       scope: queries.Scope = queries.FULL_SCOPE) -> pd.DataFrame:
+    return queries.run(con, "certificate_status", {"batch": batch, "today": today or db.today(con)}, scope)
+
+
+def queue_ages(queue: pd.DataFrame, win: Window, today: dt.date) -> pd.DataFrame:
+    """Add age in days (open items: until today; decided: until the decision) and the two countdowns."""
+    out = queue.copy()
+    filed = pd.to_datetime(out["filed_at"]).dt.normalize()
+    until = pd.to_datetime(out["decided_at"]).dt.normalize().where(~out["is_open"].astype(bool), pd.Timestamp(today))
+    out["age_days"] = (until - filed).dt.days.astype("Int64")
+    out["days_left"] = win.days_left(today)
+    out["days_to_cert"] = win.days_to_cert(today)
+    return out
+
+
+_FIELDS = (
+    Field("batch_code", "考试批次", ("批次", "考试计划", "批次代码", "考试批次代码", "batch")),
+    Field("school_code", "院校代码", ("学校代码", "院校编号", "学校编号", "院校编码"), True),
+    Field("ticket_no", "准考证号", ("准考证号码", "准考证", "准考号", "ticket", "ticket_no"), True),
+    Field("reason_type", "复核原因", ("原因", "复核类型", "申请原因", "复核项目", "复核内容"), True),
+    Field("reason_text", "说明", ("复核说明", "申请说明", "备注", "情况说明", "详细说明")),
+    Field("filed_at", "提交时间", ("申请时间", "提交日期", "申请日期"), True),
+)
+REVIEW_KIND = Kind("reviews", "复核申请", "review_items", ("batch_code", "ticket_no"), _FIELDS, True,
+                   {norm_header(a): f.name for f in _FIELDS for a in (f.label, f.name, *f.aliases)})
+
+
+@dataclass
+class ReviewImportResult:
+    file_name: str
+    rows_total: int = 0
+    added: int = 0
+    unchanged: int = 0
+    requests_created: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def lines(self, limit: int | None = None) -> list[str]:
+        shown = self.issues if limit is None else self.issues[:limit]
+        out = [("" if i.severity == "error" else "警告 ") + i.line(self.file_name) for i in shown]
+        if limit is not None and len(self.issues) > limit:
+            out.append(f"……另有 {len(self.issues) - limit} 条未列出")
+        return out
+
+    def summary(self) -> str:
+        if not self.ok:
+            rows = len({i.row for i in self.errors})
+            return f"{self.file_name}（复核申请）：{len(self.errors)} 个错误，涉及 {rows} 行；未写入任何数据。"
+        head = (f"{self.file_name}（复核申请）：共 {self.rows_total} 行，新增复核项 {self.added}"
+                f"（新建申请 {self.requests_created}），未变 {self.unchanged}")
+        if not self.written:
+            return head + "。（仅校验，未写入）"
+        return head + ("。已写入。" if self.added else "。数据无变化（同样的内容已导入过）。")
+
+
+def _validate_import(con, path: Path, result: ReviewImportResult, batch: str | None) -> pd.DataFrame | None:
+    try:
+        raw = read_table(path, REVIEW_KIND.alias_map, REVIEW_KIND.required)
+    except ReadError as exc:
+        result.issues.append(Issue(None, None, str(exc)))
+        return None
+    headers = {}
+    for h in raw.headers:
+        f = REVIEW_KIND.alias_map.get(norm_header(h))
+        if f and f not in headers:
+            headers[f] = h
+    n = len(raw.row_numbers)
+    result.rows_total = n
+    ck = Checker(REVIEW_KIND, raw.row_numbers, headers, raw.header_row)
+    missing = [f.label for f in _FIELDS if f.required and f.name not in raw.columns]
+    if missing:
+        result.issues.append(Issue(raw.header_row, "、".join(missing),
+                                   f"缺少必需的列：{'、'.join(missing)}（第 {raw.header_row} 行被识别为表头）"))
+        return None
+    if n == 0:
+        ck.file_error("表头下面没有数据行")
+        result.issues = ck.issues
+        return None
+    cols = raw.columns
+    for f in _FIELDS:
+        if f.required:
+            ck.flag(~present(cols[f.name]), f.name, f"{f.label}不能为空")
+
+    wins = windows(con)
+    names = {w.batch_name: c for c, w in wins.items()} | {c: c for c in wins}
+    if "batch_code" in cols:
+        raw_b = cols["batch_code"].str.strip()
+        if batch is not None:
+            raw_b = raw_b.fillna(batch)
+        b = raw_b.map(lambda v: names.get(v) if isinstance(v, str) else None)
+        ck.flag(present(raw_b) & b.isna().to_numpy(), "batch_code",
+                lambda i: f"考试批次「{raw_b.iat[i]}」不在考试计划中（已有：{'、'.join(wins)}）")
+        ck.flag(~present(raw_b), "batch_code", "考试批次不能为空（或用 --batch 指定）")
+    elif batch is None:
+        ck.file_error("文件没有「考试批次」列：请指定批次（命令行 --batch）", "batch_code")
+        result.issues = ck.issues
+        return None
+    elif batch not in wins:
+        ck.file_error(f"批次 {batch} 不在考试计划中（已有：{'、'.join(wins)}）", "batch_code")
+        result.issues = ck.issues
+        return None
+    else:
+        b = pd.Series([batch] * n, dtype="str")
+
+    school = clean_code(cols["school_code"])
+    known_schools = {r[0] for r in _rows(con, "select school_code from schools")}
+    ck.flag(present(school) & ~school.isin(known_schools).to_numpy(), "school_code",
+            lambda i: f"院校代码「{school.iat[i]}」不存在")
+    ticket = clean_code(cols["ticket_no"])
+    reason_raw = cols["reason_type"]
+    reason = reason_raw.map(lambda v: REASON_ALIASES.get(norm_header(v)) if isinstance(v, str) else None)
+    ck.flag(present(reason_raw) & reason.isna().to_numpy(), "reason_type",
+            lambda i: f"复核原因「{reason_raw.iat[i]}」无效，应为 {'、'.join(REASONS)} 之一")
+    text = cols["reason_text"] if "reason_text" in cols else pd.Series([None] * n, dtype="str")
+    ck.flag((reason == "其他").fillna(False).to_numpy() & ~present(text), "reason_text",
+            "复核原因为「其他」时须填写说明")
+    ck.flag(present(text) & (text.str.len() > MAX_TEXT).fillna(False).to_numpy(), "reason_text",
+            f"说明不能超过 {MAX_TEXT} 字")
+    when = parse_dates(ck, cols["filed_at"], "filed_at", with_time=True)
+
+    for i in range(n):
+        code = b.iat[i]
+        if not isinstance(code, str) or pd.isna(when.iat[i]):
+            continue
+        w = wins[code]
+        day = when.iat[i].date()
+        if day < w.start:
+            ck.flag(_one(n, i), "filed_at",
+                    f"提交时间 {when.iat[i]:%Y-%m-%d %H:%M} 早于成绩公示期（{w.span}），公示期内方可申请复核")
+        elif day > w.end:
+            ck.flag(_one(n, i), "filed_at",
+                    f"提交时间 {when.iat[i]:%Y-%m-%d %H:%M} 晚于成绩公示期截止日 {w.end:%Y-%m-%d}，逾期申请不予受理")
+
+    keys = pd.DataFrame({"batch_code": b, "ticket_no": ticket})
+    regs = pd.DataFrame(_rows(
+        con, "select batch_code, ticket_no, school_code, status from registrations "
+             "where ticket_no is not null and list_contains($b, batch_code)",
+        {"b": sorted({x for x in b.dropna().unique()})}), columns=["batch_code", "ticket_no", "reg_school", "reg_status"])
+    merged = keys.merge(regs, on=["batch_code", "ticket_no"], how="left")
+    ok_keys = present(b) & present(ticket)
+    ck.flag(ok_keys & merged.reg_school.isna().to_numpy(), "ticket_no",
+            lambda i: f"准考证号「{ticket.iat[i]}」在批次 {b.iat[i]} 中没有报名记录")
+    other = ok_keys & present(school) & merged.reg_school.notna().to_numpy() & (
+        merged.reg_school.to_numpy() != school.to_numpy())
+    ck.flag(other, "ticket_no",
+            lambda i: f"准考证号「{ticket.iat[i]}」不是院校 {school.iat[i]} 的考生（报名院校为 {merged.reg_school.iat[i]}），"
+                      "院校只能为本校考生申请复核")
+    ck.flag(ok_keys & (merged.reg_status == "已取消").fillna(False).to_numpy(), "ticket_no",
+            lambda i: f"准考证号「{ticket.iat[i]}」的报名已取消")
+
+    frame = pd.DataFrame({"batch_code": b, "school_code": school, "ticket_no": ticket, "reason_type": reason,
+                          "reason_text": text, "filed_at": when})
+    dup = frame.duplicated(subset=["batch_code", "ticket_no"], keep="first").to_numpy()
+    if dup.any():
+        first = {}
+        for i, k in enumerate(zip(b, ticket)):
+            first.setdefault(k, raw.row_numbers[i])
+        ck.flag(dup, "ticket_no", lambda i: f"文件内重复：准考证号「{ticket.iat[i]}」与第 {first[(b.iat[i], ticket.iat[i])]} 行相同")
+
+    stored = pd.DataFrame(_rows(
+        con, "select r.batch_code, i.ticket_no, r.school_code, i.reason_type, i.reason_text, i.status, i.item_id "
+             "from review_items i join review_requests r using (request_id)"),
+        columns=["batch_code", "ticket_no", "s_school", "s_reason", "s_text", "s_status", "s_item"])
+    m = frame.merge(stored, on=["batch_code", "ticket_no"], how="left")
+    has = m.s_item.notna().to_numpy()
+    same = has & (m.s_reason.to_numpy() == m.reason_type.to_numpy()) & (
+        m.s_text.fillna("").to_numpy() == m.reason_text.fillna("").to_numpy())
+    ck.flag(has & ~same, "ticket_no",
+            lambda i: f"准考证号「{ticket.iat[i]}」已有复核项 #{int(m.s_item.iat[i])}（{m.s_reason.iat[i]}，"
+                      f"状态：{m.s_status.iat[i]}），内容不同，不能重复申请")
+    result.issues = sorted(ck.issues, key=lambda x: x.row or 0)
+    frame["unchanged"] = same
+    return frame
+
+
+def _one(n: int, i: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[i] = True
+    return mask
+
+
+def import_review_requests(con, path, actor: str, *, batch: str | None = None, dry_run: bool = False,
+                           file_name: str | None = None, db_file: Path | None = None) -> ReviewImportResult:
+    """Import review requests from the platform's export (.xlsx / .csv with 考试批次, 院校代码, 准考证号,
+    复核原因, 说明, 提交时间). Same rules as the form; any error means nothing is written. Re-importing the
+    same file changes nothing."""
+    import shutil
+
+    from examdash.config import imports_dir
+    from examdash.importers import sha256_of
+
+    path = Path(path)
+    result = ReviewImportResult(file_name=file_name or path.name)
+    frame = _validate_import(con, path, result, batch)
+    if frame is None or not result.ok:
+        return result
+    todo = frame[~frame["unchanged"]]
+    result.unchanged = int(frame["unchanged"].sum())
+    result.added = len(todo)
+    if dry_run:
+        result.requests_created = _new_requests(con, todo)
+        return result
+    sha = sha256_of(path)
+    stored_path = None
+    if db_file is not None and len(todo):
+        folder = imports_dir(Path(db_file))
+        folder.mkdir(parents=True, exist_ok=True)
+        stored_path = folder / f"{sha[:16]}_{Path(result.file_name).name}"
+        if not stored_path.exists():
+            shutil.copyfile(path, stored_path)
+    with db.transaction(con) as cur:
+        import_id = int(cur.execute("select nextval('import_seq')").fetchall()[0][0])
+        created = 0
+        for (b, school), part in todo.sort_values("filed_at").groupby(["batch_code", "school_code"], sort=True):
+            items = [ItemInput(r.ticket_no, r.reason_type, r.reason_text if isinstance(r.reason_text, str) else None)
+                     for r in part.itertuples()]
+            for it, at in zip(items, part["filed_at"]):
+                _, ids, new = _add_items(cur, batch=b, school_code=school, items=[it], actor=actor,
+                                         at=at.to_pydatetime(), source="import",
+                                         note=f"平台导出导入：{result.file_name}")
+                created += int(new)
+        result.requests_created = created
+        batches = sorted(frame["batch_code"].dropna().unique())
+        cur.execute(
+            "insert into import_log values ($id, 'reviews', $file, $sha, $stored, $batch, $who, $at, $n, $a, 0, $u, 0, 0,"
+            " $status)",
+            {"id": import_id, "file": result.file_name, "sha": sha, "stored": str(stored_path) if stored_path else None,
+             "batch": ",".join(batches) or None, "who": actor, "at": db.now(), "n": result.rows_total,
+             "a": result.added, "u": result.unchanged, "status": "已写入" if result.added else "无变化"},
+        )
+        db.audit(cur, actor, "import", f"reviews:{result.file_name}",
+                 {"sha256": sha, "added": result.added, "unchanged": result.unchanged,
+                  "requests_created": created, "import_id": import_id})
+        if result.added:
+            db.bump_version(cur)
+    result.written = True
+    return result
+
+
+def _new_requests(con, todo: pd.DataFrame) -> int:
+    have = {(b, s) for b, s in _rows(con, "select batch_code, school_code from review_requests")}
+    return len({(b, s) for b, s in zip(todo.batch_code, todo.school_code)} - have)
+
+
+def cli_import(args) -> int:
+    """`python -m examdash import reviews FILE [--batch B] [--dry-run] [--user NAME]`.
+
+    args: argparse namespace with .file (Path), and optionally .db (database path), .batch, .dry_run,
+    .user (default 'cli'). Prints one line per problem (file:row:column: message) on stderr and the summary
+    on stdout; returns 0 when written (or valid in a dry run), 1 on invalid input, 2 when the file is missing.
+    """
+    from examdash import config
+
+    file = Path(args.file)
+    if not file.exists():
+        print(f"用法错误：文件不存在：{file}", file=sys.stderr)
+        return 2
+    path = config.db_path(getattr(args, "db", None))
+    con = db.connect(path)
+    try:
+        result = import_review_requests(con, file, getattr(args, "user", None) or "cli",
+                                        batch=getattr(args, "batch", None), dry_run=bool(getattr(args, "dry_run", False)),
+                                        db_file=path)
+    finally:
+        con.close()
+    for line in result.lines(limit=1000):
+        print(line, file=sys.stderr if not result.ok else sys.stdout)
+    print(result.summary())
+    return 0 if result.ok else 1

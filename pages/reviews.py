@@ -1,0 +1,89 @@
+"""复核: the publicity week's review queue, decisions, score versions and certificate sign-offs (staff)."""
+
+import streamlit as st
+
+from examdash import filters, review_views, web
+
+web.require("admin", "staff")
+f = filters.sidebar(("batch",))
+view = review_views.staff_view(f.batch)
+
+st.title(f"成绩复核 · {view.window.batch_name}")
+st.caption(f"今天：{view.today:%Y-%m-%d}。{view.window_text}。")
+flash = st.session_state.pop("reviews_flash", None)
+if flash:
+    (st.success if flash[0] else st.error)(flash[1])
+for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
+    col.metric(label, value, help=help_text)
+
+queue_tab, done_tab, history_tab, cert_tab, log_tab = st.tabs(["待处理队列", "已结论", "成绩版本", "证书签发", "处理记录"])
+
+with queue_tab:
+    st.dataframe(view.open_table, hide_index=True, key="reviews_open_table")
+    files = review_views.downloads(f.batch, view.open_table, "复核队列")
+    c1, c2 = st.columns(2)
+    for col, ext in ((c1, "xlsx"), (c2, "csv")):
+        data, name, mime = files[ext]
+        col.download_button(f"下载 .{ext}", data, file_name=name, mime=mime, key=f"reviews_queue_download_{ext}",
+                            on_click=web.audit, args=("download", name, {"rows": len(view.open_table)}))
+    if len(view.by_school):
+        st.plotly_chart(review_views.by_school_chart(view.by_school), key="reviews_by_school_chart")
+        with st.expander("各院校复核项数字"):
+            st.dataframe(view.by_school, hide_index=True, key="reviews_by_school_table")
+
+    st.subheader("处理复核项")
+    labels = review_views.item_labels(view.open_items)
+    if not labels:
+        st.info("没有待处理的复核项。")
+    else:
+        item_id = st.selectbox("复核项", list(labels), format_func=labels.get, key="reviews_item")
+        action = st.radio("处理", list(review_views.ACTIONS), format_func=review_views.ACTIONS.get, horizontal=True,
+                          key="reviews_action")
+        theory = practical = None
+        if action == "更正":
+            t0, p0 = review_views.current_scores(view.open_items, item_id)
+            c1, c2 = st.columns(2)
+            theory = c1.number_input("更正后理论成绩", 0.0, 100.0, t0, step=0.5, format="%.1f", key="reviews_theory")
+            practical = c2.number_input("更正后实操成绩", 0.0, 100.0, p0, step=0.5, format="%.1f",
+                                        key="reviews_practical")
+            st.caption("更正不会覆盖原成绩：新增一个成绩版本，原版本保留；合格结论按本批次该级别的合格规则重新计算。")
+        note = st.text_area("说明（结论须写明依据）", key="reviews_note", max_chars=500)
+        if st.button("提交处理", type="primary", key="reviews_submit"):
+            st.session_state["reviews_flash"] = review_views.staff_act(f.batch, item_id, action, note, theory, practical)
+            st.rerun()
+
+with done_tab:
+    st.dataframe(view.closed_table, hide_index=True, key="reviews_closed_table")
+
+with history_tab:
+    if not view.tickets:
+        st.info("本批次还没有复核申请。")
+    else:
+        ticket = st.selectbox("准考证号", view.tickets, key="reviews_history_ticket")
+        st.dataframe(review_views.history_table(f.batch, ticket), hide_index=True, key="reviews_history_table")
+        st.caption("每次更正新增一个版本，原成绩保留；各页面均采用最新版本。")
+
+with cert_tab:
+    st.caption(f"颁发证书须同时满足：公示期已结束（{view.window.cert_from:%Y-%m-%d} 起）、该校没有未结复核、"
+               "培训评价组织与学校均已签发。")
+    st.dataframe(view.certificates_table, hide_index=True, key="reviews_cert_table")
+    if not view.window.is_over(view.today):
+        st.info(f"公示期 {view.window.span} 结束后方可签发。")
+    elif not view.signable:
+        st.info("没有可由培训评价组织签发的院校（已签发或尚有未结复核）。")
+    else:
+        schools = st.multiselect("为以下院校签发（培训评价组织）", list(view.signable), format_func=view.signable.get,
+                                 key="reviews_sign_schools")
+        c1, c2 = st.columns(2)
+        if c1.button("签发所选院校", key="reviews_sign"):
+            st.session_state["reviews_flash"] = review_views.org_sign(f.batch, schools)
+            st.rerun()
+        if c2.button(f"为全部 {len(view.signable)} 所符合条件的院校签发", key="reviews_sign_all"):
+            st.session_state["reviews_flash"] = review_views.org_sign(f.batch, list(view.signable))
+            st.rerun()
+
+with log_tab:
+    st.subheader("状态变更")
+    st.dataframe(view.events_table, hide_index=True, key="reviews_events_table")
+    st.subheader("被拒绝的操作（逾期申请、非本校考生、重复处理等）")
+    st.dataframe(view.refusals_table, hide_index=True, key="reviews_refusals_table")

@@ -1,0 +1,26 @@
+"""本校费用: the signed-in school's own fee statement (charges, payments, balance) and its .xlsx."""
+
+import streamlit as st
+
+from examdash import fees, fees_views, web
+
+user = web.require("school")
+view = fees_views.school()
+
+st.title(f"本校费用 · {view.school_name}")
+st.caption(f"院校代码 {view.school_code}；省份 {view.province or '—'}。全部批次合计，只含本校的应缴、到账与余额。")
+for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
+    col.metric(label, value, help=help_text)
+st.download_button("下载对账单 .xlsx", view.statement, file_name=view.statement_name, mime=fees_views.XLSX_MIME,
+                   key="school_fees_statement_download",
+                   on_click=web.audit, args=("download", view.statement_name, {"school": view.school_code}))
+
+st.subheader("分批次")
+fees_views.show_table(view.per_batch, "school_fees_batches_table")
+st.subheader("报名费用明细")
+fees_views.show_table(view.lines, "school_fees_lines_table")
+st.subheader("到账记录")
+fees_views.show_table(view.payments, "school_fees_payments_table")
+st.caption("汇款未出现在到账记录里的，可能因付款单位或备注无法识别而待认领：请把银行流水号告知考务人员。")
+with st.expander("计费规则"):
+    st.caption("\n\n".join(fees.RULES))

@@ -1,0 +1,43 @@
+-- name: fee_totals
+-- purpose: fee headline figures: charged, paid (matched, allocated to the batch when one is given), balance, what schools owe and hold in credit, 多退少补 totals
+-- grain: one row
+-- params: $batch?, $province?, $school?
+with school_batches as (
+    select *
+    from fee_school_batches
+    where ($batch is null or batch_code = $batch)
+      and ($scope_school is null or school_code = $scope_school)
+),
+school_rows as (
+    select school_code, province from schools
+),
+per_school as (
+    select
+        b.school_code,
+        sum(b.registrations)::bigint as registrations,
+        sum(b.charged_fen)::bigint as charged_fen,
+        sum(b.paid_fen)::bigint as paid_fen,
+        sum(b.settlement_fen)::bigint as settlement_fen
+    from school_batches b
+    left join school_rows s using (school_code)
+    where ($province is null or s.province = $province)
+      and ($school is null or b.school_code = $school)
+    group by all
+),
+final as (
+    select
+        count(*)::bigint as schools,
+        coalesce(sum(registrations), 0)::bigint as registrations,
+        coalesce(sum(charged_fen), 0)::bigint as charged_fen,
+        coalesce(sum(paid_fen), 0)::bigint as paid_fen,
+        coalesce(sum(paid_fen - charged_fen), 0)::bigint as balance_fen,
+        coalesce(sum(case when paid_fen < charged_fen then charged_fen - paid_fen else 0 end), 0)::bigint as owed_fen,
+        coalesce(sum(case when paid_fen > charged_fen then paid_fen - charged_fen else 0 end), 0)::bigint as credit_fen,
+        count_if(paid_fen < charged_fen)::bigint as schools_owing,
+        count_if(paid_fen > charged_fen)::bigint as schools_in_credit,
+        coalesce(sum(case when settlement_fen < 0 then -settlement_fen else 0 end), 0)::bigint as settlement_refund_fen,
+        coalesce(sum(case when settlement_fen > 0 then settlement_fen else 0 end), 0)::bigint as settlement_topup_fen,
+        count_if(settlement_fen <> 0)::bigint as schools_settling
+    from per_school
+)
+select * from final

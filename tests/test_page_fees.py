@@ -1,0 +1,257 @@
+"""AppTest of the fee pages: 费用 (staff: figures, filters, the assign form, downloads) and 本校费用
+(a school's own statement). Expected figures come from the demo generator or raw tables."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+import streamlit as st
+from conftest import rows, scalar
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+from test_fees import demo_standards, expected_lines, fen, sheet
+
+from examdash import auth, db, fees, web
+from examdash.demo import DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+STAFF_PAGE, SCHOOL_PAGE = "pages/fees.py", "pages/school_fees.py"
+
+
+def login(at: AppTest, username: str) -> AppTest:
+    at.text_input(key="login_username").set_value(username)
+    at.text_input(key="login_password").set_value(DEMO_PASSWORD["school" if username.startswith("school") else username])
+    at.button(key="login_submit").click().run()
+    return at
+
+
+def open_page(page: str, username: str) -> AppTest:
+    """Log in through app.py's form, then go to the page from the menu the role is given."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    login(at, username)
+    assert not at.exception
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def run_direct(con, page: str, username: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at.session_state[web.USER_KEY] = auth.reload_user(con, username)
+    at.session_state[web.SEEN_KEY] = time.monotonic()
+    return at.run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def table(at: AppTest, column: str) -> pd.DataFrame:
+    hits = [d.value for d in at.dataframe if column in d.value.columns]
+    assert hits, f"no table with column {column!r}"
+    return hits[0]
+
+
+def yuan_metric(fen_value: int) -> str:
+    return f"{fees.yuan_text(fen_value)} 元"
+
+
+@pytest.fixture
+def private_app(fresh_db_path, monkeypatch):
+    """The app on a private copy of the demo database (the assign form writes)."""
+    monkeypatch.setenv("EXAMDASH_DB", str(fresh_db_path))
+    monkeypatch.chdir(ROOT)
+    st.cache_data.clear()
+    con = db.connect(fresh_db_path)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """Bytes handed to st.download_button, by media file id (AppTest keeps only the URL)."""
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        files[file_id] = self._files_by_id[file_id].content
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+
+    def of(button) -> bytes:
+        return files[button.proto.url.rsplit("/", 1)[-1].split(".")[0]]
+
+    return of
+
+
+def test_staff_page_figures_equal_hand_computed_ones(app_env, demo_db_con, demo_frames, demo_world):
+    at = open_page(STAFF_PAGE, "staff")
+    assert at.title[0].value == "费用"
+    exp = expected_lines(demo_frames, demo_world, demo_standards())
+    paid = scalar(demo_db_con, "select sum(amount_fen)::bigint from payments where school_code is not null")
+    queued = rows(demo_db_con, "select count(*), sum(amount_fen)::bigint from payments where school_code is null")[0]
+    m = metrics(at)
+    assert m["应缴"] == yuan_metric(int(exp.amount_fen.sum()))
+    assert m["已缴（已匹配）"] == yuan_metric(paid)
+    assert m["余额"] == yuan_metric(paid - int(exp.amount_fen.sum()))
+    assert m["待认领到账"] == f"{queued[0]:,} 笔"
+    refund = -int(exp.settlement_fen.sum())
+    assert m["多退少补·应退"] == yuan_metric(refund) and m["多退少补·应补"] == "0.00 元"
+    assert not at.error
+    assert sum("✓ 核对相符" in c.value for c in at.caption) == 3
+
+    bal = table(at, "状态")
+    assert len(bal) == exp.school_code.nunique()
+    assert sum(bal["余额（元）"]) == Decimal(paid - int(exp.amount_fen.sum())) / 100
+    settled = table(at, "多退少补")
+    assert set(settled["省份"]) == set(exp[exp.basis == "settled"].province)
+    queue = table(at, "原因")
+    assert len(queue) == queued[0]
+
+
+def test_staff_page_filters_change_the_figures(app_env, demo_frames, demo_world):
+    exp = expected_lines(demo_frames, demo_world, demo_standards())
+    at = open_page(STAFF_PAGE, "staff")
+    at.radio(key="fees_period").set_value("所选批次").run()
+    at.selectbox(key="filters_batch").set_value("2023-2").run()
+    assert metrics(at)["应缴"] == yuan_metric(int(exp[exp.batch_code == "2023-2"].amount_fen.sum()))
+    assert not at.error  # the reconciliation still holds for one batch
+
+    at.selectbox(key="filters_province").set_value("四川省").run()
+    sc = exp[(exp.batch_code == "2023-2") & (exp.province == "四川省")]
+    assert metrics(at)["应缴"] == yuan_metric(int(sc.amount_fen.sum()))
+    assert set(table(at, "状态")["省份"]) == {"四川省"}
+    assert set(table(at, "每人次多退少补（元）")["省份"]) == {"四川省"}
+
+    at.radio(key="fees_period").set_value("全部批次").run()
+    all_sc = exp[exp.province == "四川省"]
+    assert metrics(at)["应缴"] == yuan_metric(int(all_sc.amount_fen.sum()))
+    assert at.query_params["province"] in (["四川省"], "四川省")
+
+
+def test_page_totals_equal_the_sum_of_the_statement_files(app_env, demo_db_con):
+    at = open_page(STAFF_PAGE, "staff")
+    m = metrics(at)
+    codes = table(at, "状态")["院校代码"].tolist()
+    assert any(b.key == "fees_statements_zip_download" for b in at.get("download_button"))
+    # The files the page's .zip download holds (built by the same function, over the same scope).
+    archive = zipfile.ZipFile(io.BytesIO(fees.statements_zip(demo_db_con)))
+    assert len(archive.namelist()) == len(codes)
+    charged = paid = balance = 0
+    seen = set()
+    for member in archive.namelist():
+        wb = openpyxl.load_workbook(io.BytesIO(archive.read(member)), read_only=True)
+        summary = sheet(wb, "汇总").set_index("项目")
+        seen.add(summary.loc["院校代码", "内容"])
+        lines = sheet(wb, "报名费用明细")
+        charged += sum(fen(v) for v in lines[lines["考试批次"] != fees.TOTAL]["应缴（元）"])
+        pays = sheet(wb, "到账记录")
+        paid += sum(fen(v) for v in pays[pays["银行流水号"] != fees.TOTAL]["金额（元）"])
+        balance += fen(summary.loc["余额", "金额（元）"])
+    assert seen == set(codes)
+    assert m["应缴"] == yuan_metric(charged)
+    assert m["已缴（已匹配）"] == yuan_metric(paid)
+    assert m["余额"] == yuan_metric(balance) == yuan_metric(paid - charged)
+
+    # A member of the zip is the school's single statement.
+    code = codes[0]
+    single = openpyxl.load_workbook(io.BytesIO(fees.statement_xlsx(demo_db_con, code)))
+    member = next(n for n in archive.namelist() if f"_{code}_" in n)
+    zipped = openpyxl.load_workbook(io.BytesIO(archive.read(member)))
+    for name in ("分批次", "报名费用明细", "到账记录"):
+        assert sheet(single, name).equals(sheet(zipped, name)), name
+
+
+def test_assign_form_moves_a_queued_payment_to_exactly_one_school(private_app):
+    con = private_app
+    ref, amount, note = rows(con, "select bank_ref, amount_fen, match_note from payments "
+                                  "where match_method = '多个院校匹配' order by bank_ref limit 1")[0]
+    candidates = fees.candidates_in(note)
+    target = candidates[1]
+    queued = scalar(con, "select count(*) from payments where school_code is null")
+
+    at = run_direct(con, STAFF_PAGE, "staff")
+    before = table(at, "状态").set_index("院校代码")["余额（元）"].to_dict()
+    at.button(key="fees_assign_submit").click().run()
+    assert any("请先选择院校" in e.value for e in at.error)
+
+    at.selectbox(key="fees_assign_payment").set_value(ref).run()
+    options = at.selectbox(key="fees_assign_school").options
+    assert all("（候选）" in o for o in options[:len(candidates)])
+    at.selectbox(key="fees_assign_school").set_value(target)
+    at.text_input(key="fees_assign_note").set_value("与学校财务核对")
+    at.button(key="fees_assign_submit").click().run()
+    assert not at.exception
+    assert any(ref in s.value and target in s.value for s in at.success)
+
+    assert metrics(at)["待认领到账"] == f"{queued - 1:,} 笔"
+    after = table(at, "状态").set_index("院校代码")["余额（元）"].to_dict()
+    assert after[target] - before[target] == Decimal(amount) / 100
+    assert {k: v for k, v in after.items() if k != target} == {k: v for k, v in before.items() if k != target}
+    assert ref not in set(table(at, "原因")["银行流水号"])
+    who, detail = rows(con, "select actor, detail from audit_log where action = 'assign_payment' and target = $r",
+                       {"r": ref})[0]
+    assert who == "staff" and "与学校财务核对" in detail
+    assert scalar(con, "select school_code from payments where bank_ref = $r", {"r": ref}) == target
+
+
+def test_staff_downloads_are_statements_and_balances_and_are_audited(private_app, downloads):
+    con = private_app
+    at = run_direct(con, STAFF_PAGE, "staff")
+    code = table(at, "状态")["院校代码"].iat[0]
+    at.selectbox(key="fees_statement_school").set_value(code).run()
+    button = next(b for b in at.get("download_button") if b.key == "fees_statement_download")
+    wb = openpyxl.load_workbook(io.BytesIO(downloads(button)))
+    assert sheet(wb, "汇总").set_index("项目").loc["院校代码", "内容"] == code
+    csv = next(b for b in at.get("download_button") if b.key == "fees_balances_download_csv")
+    text = downloads(csv).decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("院校代码,院校名称,省份,收费人次,应缴（元）")
+    assert "'-" not in text  # negative balances stay numbers, not neutralised text
+    button.click().run()
+    assert rows(con, "select actor, target from audit_log where action = 'download' order by audit_id desc limit 1")[0] \
+        == ("staff", fees.statement_file_name(code, table(at, "状态").set_index("院校代码").loc[code, "院校名称"]))
+
+
+def test_school_user_sees_only_their_own_statement(app_env, demo_db_con, downloads):
+    me = auth.reload_user(demo_db_con, "school1")
+    others = [r[0] for r in rows(demo_db_con, "select school_code from schools where school_code <> $c", {"c": me.school_code})]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["school"] = others[0]
+    at.run()
+    login(at, "school1")
+    at.session_state["_filter_school"] = others[0]
+    at.switch_page(SCHOOL_PAGE).run()
+    assert not at.exception
+    assert at.title[0].value == f"本校费用 · {me.school_name}"
+
+    own_refs = {r[0] for r in rows(demo_db_con, "select bank_ref from payments where school_code = $c", {"c": me.school_code})}
+    assert set(table(at, "匹配方式")["银行流水号"]) == own_refs
+    charged = scalar(demo_db_con, "select count(*) from registrations where school_code = $c and status = '正常'",
+                     {"c": me.school_code})
+    assert int(table(at, "单价来源")["收费人次"].sum()) == charged
+
+    wb = openpyxl.load_workbook(io.BytesIO(downloads(at.get("download_button")[0])))
+    summary = sheet(wb, "汇总").set_index("项目")
+    assert summary.loc["院校代码", "内容"] == me.school_code
+    pays = sheet(wb, "到账记录")
+    assert set(pays[pays["银行流水号"] != fees.TOTAL]["银行流水号"]) == own_refs
+    paid = scalar(demo_db_con, "select coalesce(sum(amount_fen), 0)::bigint from payments where school_code = $c",
+                  {"c": me.school_code})
+    assert fen(summary.loc["已到账合计", "金额（元）"]) == paid
+    assert metrics(at)["已缴"] == yuan_metric(paid)
+
+
+@pytest.mark.parametrize("page, username", [(STAFF_PAGE, "school1"), (SCHOOL_PAGE, "staff"), (SCHOOL_PAGE, "admin")])
+def test_fee_pages_refuse_the_wrong_role(app_env, demo_db_con, page, username):
+    at = run_direct(demo_db_con, page, username)
+    assert any("无权访问" in e.value for e in at.error)
+    assert not at.dataframe and not at.metric
