@@ -127,8 +127,9 @@ def test_readers_never_see_half_an_import(db_copy, tmp_path):
     def count():
         cur = con.cursor()
         try:
-            return cur.execute("select count(*) from registrations").fetchall()[0][0], \
-                cur.execute("select count(*) from results").fetchall()[0][0]
+            # one statement, one snapshot: both tables as one reader sees them at one moment
+            return cur.execute(
+                "select (select count(*) from registrations), (select count(*) from results)").fetchall()[0]
         finally:
             cur.close()
 

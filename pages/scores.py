@@ -1,0 +1,83 @@
+"""成绩: pass rates by level, province, site and school (denominators and rule beside each), score
+distributions, theory against practical, and the filtered score table to download."""
+
+import streamlit as st
+
+from examdash import analytics, charts, filters, web
+
+web.require("admin", "staff")
+f = filters.sidebar()
+view = analytics.scores_view(f)
+
+
+def _height(frame) -> int:
+    return 140 + 26 * frame["label"].nunique()
+
+
+def _audit_unmasked(describe: str) -> None:
+    if st.session_state.get("scores_table_unmasked"):
+        web.audit("view_unmasked", "成绩表", {"filters": describe})
+
+
+st.title("成绩")
+st.caption(f"筛选：{f.describe()}。合格率 = 合格 / 实考；{view.rules}。")
+for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
+    col.metric(label, value, help=help_text)
+
+st.subheader("各级别合格率")
+st.plotly_chart(charts.bar(view.by_level, "level", "pass_rate", title="各级别合格率", x_title="级别", y_title="合格率",
+                           percent=True), key="scores_level_chart")
+st.caption(view.rules)
+st.dataframe(view.by_level_table, hide_index=True, key="scores_level_table")
+
+tab_province, tab_site, tab_school = st.tabs(["按省份", "按考点", "按院校"])
+with tab_province:
+    st.plotly_chart(charts.bar(view.by_province, "province", "pass_rate", title="各省份合格率（院校所在省份）",
+                               x_title="省份", y_title="合格率", color="level", percent=True), key="scores_province_chart")
+    st.caption(view.rules + "。报名与实考人数见表。")
+    with st.expander("各省份合格率、报名与实考人数"):
+        st.dataframe(view.by_province_table, hide_index=True, key="scores_province_table")
+with tab_site:
+    st.plotly_chart(charts.bar(view.by_site, "label", "pass_rate", title=f"各考点合格率（实考人数最多的 {analytics.CHART_ROWS} 个）",
+                               x_title="考点", y_title="合格率", color="level", percent=True, horizontal=True,
+                               height=_height(view.by_site)), key="scores_site_chart")
+    st.caption(view.rules + "。报名与实考人数见表。")
+    with st.expander("全部考点的合格率、报名与实考人数"):
+        st.dataframe(view.by_site_table, hide_index=True, key="scores_site_table")
+with tab_school:
+    st.plotly_chart(charts.bar(view.by_school, "label", "pass_rate", title=f"各院校合格率（实考人数最多的 {analytics.CHART_ROWS} 所）",
+                               x_title="院校", y_title="合格率", color="level", percent=True, horizontal=True,
+                               height=_height(view.by_school)), key="scores_school_chart")
+    st.caption(view.rules + "。报名与实考人数见表。")
+    with st.expander("全部院校的合格率、报名与实考人数"):
+        st.dataframe(view.by_school_table, hide_index=True, key="scores_school_table")
+
+st.subheader("成绩分布")
+for tab, (part, label) in zip(st.tabs(list(view.parts.values())), view.parts.items()):
+    with tab:
+        st.plotly_chart(charts.histogram(view.histogram, {part: label}, f"{label}分布（每 5 分一档，虚线为 60 分）"),
+                        key=f"scores_histogram_{part}")
+with st.expander("各分数段人数"):
+    st.dataframe(view.histogram_table, hide_index=True, key="scores_histogram_table")
+
+st.subheader("理论与实操")
+st.plotly_chart(charts.heatmap(view.heatmap, "理论成绩与实操成绩（每格 10 分）"), key="scores_heatmap")
+with st.expander("各分数格人数"):
+    st.dataframe(view.heatmap_table, hide_index=True, key="scores_heatmap_table")
+
+st.subheader("成绩表")
+unmasked = st.checkbox("显示完整姓名和身份证号", key="scores_table_unmasked", on_change=_audit_unmasked,
+                       args=(f.describe(),), help="勾选会记入审计日志；下载文件同样按此设置")
+masked = not unmasked
+table = analytics.score_table(f, masked, limit=analytics.TABLE_ROWS)
+shown = f"页面显示前 {len(table):,} 行，" if view.table_rows > len(table) else ""
+st.caption(f"共 {view.table_rows:,} 人；{shown}下载文件包含全部 {view.table_rows:,} 行。"
+           + ("姓名和身份证号已脱敏。" if masked else "显示完整姓名和身份证号。"))
+st.dataframe(table, hide_index=True, key="scores_table")
+for col, ext in zip(st.columns(2), ("xlsx", "csv")):
+    name = analytics.score_download_name(f, ext)
+    col.download_button(
+        f"下载 .{ext}（{view.table_rows:,} 行）", analytics.deferred_download(f, masked, ext), file_name=name,
+        mime=analytics.MIME[ext], key=f"scores_table_download_{ext}", on_click=web.audit,
+        args=("download", name, {"rows": view.table_rows, "filters": f.describe(), "masked": masked, "format": ext}),
+    )

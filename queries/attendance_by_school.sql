@@ -1,0 +1,46 @@
+-- name: attendance_by_school
+-- purpose: attendance per school: registered, present (signed in, 违纪 included), absent (缺考), not yet recorded, and the rates
+-- grain: one row per school with registrations; province is the school's
+-- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+with results_in as (
+    select school_code, sat, attendance_status, score_version
+    from results
+    where batch_code = $batch
+        and ($scope_school is null or school_code = $scope_school)
+        and ($level is null or level = $level)
+        and ($province is null or province = $province)
+        and ($site is null or site_code = $site)
+        and ($school is null or school_code = $school)
+        and ($candidate_type is null or candidate_type = $candidate_type)
+),
+school_rows as (
+    select school_code, school_name, province from schools
+),
+per_school as (
+    select
+        school_code,
+        count(*)::bigint as registered,
+        count_if(sat)::bigint as present,
+        count_if(not sat and (attendance_status is not null or score_version is not null))::bigint as absent,
+        count_if(attendance_status = '违纪')::bigint as violations,
+        count_if(attendance_status is null and score_version is null)::bigint as unrecorded
+    from results_in
+    group by school_code
+),
+final as (
+    select
+        p.school_code,
+        coalesce(s.school_name, p.school_code) as school_name,
+        p.registered,
+        p.present,
+        p.absent,
+        p.violations,
+        p.unrecorded,
+        case when p.present + p.absent > 0 then p.present / (p.present + p.absent) end as attendance_rate,
+        case when p.present + p.absent > 0 then p.absent / (p.present + p.absent) end as absence_rate,
+        s.province
+    from per_school p
+    left join school_rows s using (school_code)
+    order by p.school_code
+)
+select * from final

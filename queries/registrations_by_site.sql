@@ -1,0 +1,37 @@
+-- name: registrations_by_site
+-- purpose: valid registrations per exam site and level (cancellations excluded), with the site's seats
+-- grain: one row per site and level with registrations; province and city are the site's
+-- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- The $province filter, like every shared filter, picks candidates by their school's province.
+with results_in as (
+    select site_code, level
+    from results
+    where batch_code = $batch
+        and ($level is null or level = $level)
+        and ($province is null or province = $province)
+        and ($site is null or site_code = $site)
+        and ($school is null or school_code = $school)
+        and ($candidate_type is null or candidate_type = $candidate_type)
+),
+site_rows as (
+    select site_code, site_name, province, city, seats from sites
+),
+per_site as (
+    select site_code, level, count(*)::bigint as registered
+    from results_in
+    group by site_code, level
+),
+final as (
+    select
+        p.site_code,
+        coalesce(s.site_name, p.site_code) as site_name,
+        s.province,
+        p.level,
+        p.registered,
+        s.city,
+        s.seats
+    from per_site p
+    left join site_rows s using (site_code)
+    order by p.site_code, p.level = '中级'
+)
+select * from final

@@ -1,0 +1,24 @@
+-- name: registrations_by_type
+-- purpose: valid registrations per level and candidate type (在校生 / 社会考生)
+-- grain: one row per level and candidate type with registrations
+-- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+with results_in as (
+    select level, candidate_type
+    from results
+    where batch_code = $batch
+        and ($level is null or level = $level)
+        and ($province is null or province = $province)
+        and ($site is null or site_code = $site)
+        and ($school is null or school_code = $school)
+        and ($candidate_type is null or candidate_type = $candidate_type)
+),
+per_type as (
+    select level, candidate_type, count(*)::bigint as registered
+    from results_in
+    group by level, candidate_type
+),
+final as (
+    select * from per_type
+    order by level = '中级', level, candidate_type = '社会考生', candidate_type
+)
+select * from final
