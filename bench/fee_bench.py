@@ -120,7 +120,7 @@ def main(argv=None) -> int:
 
     from examdash import auth, web
 
-    at = AppTest.from_file(str(ROOT / "pages/fees.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages/fees.py"), default_timeout=120)
     import query_bench
 
     at.session_state[web.USER_KEY] = auth.User(query_bench.STAFF[0], "基准测试", "staff", None)

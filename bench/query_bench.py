@@ -44,7 +44,7 @@ BATCH = "2023-1"
 PROVINCE = "广东省"
 QUERY_TARGET_MS = 100.0
 PAGE_TARGET_MS = 1000.0
-PAGES = ["pages/registrations.py", "pages/attendance.py", "pages/scores.py"]
+PAGES = ["app_pages/registrations.py", "app_pages/attendance.py", "app_pages/scores.py"]
 STAFF = ("bench_staff", "Bench-2023staff")
 
 

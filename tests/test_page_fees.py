@@ -22,7 +22,7 @@ from examdash import auth, db, fees, web
 from examdash.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
-STAFF_PAGE, SCHOOL_PAGE = "pages/fees.py", "pages/school_fees.py"
+STAFF_PAGE, SCHOOL_PAGE = "app_pages/fees.py", "app_pages/school_fees.py"
 
 
 def login(at: AppTest, username: str) -> AppTest:

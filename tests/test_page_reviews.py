@@ -18,7 +18,7 @@ from examdash import auth, db, reviews, web
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = "2023-1"
-STAFF_PAGE, SCHOOL_PAGE = "pages/reviews.py", "pages/school_reviews.py"
+STAFF_PAGE, SCHOOL_PAGE = "app_pages/reviews.py", "app_pages/school_reviews.py"
 
 
 @pytest.fixture

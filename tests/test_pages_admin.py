@@ -21,7 +21,7 @@ ADMIN = auth.User("admin", "系统管理员", "admin", None)
 
 
 def test_users_page_adds_disables_and_resets(app_env, demo_db_con):
-    at = _page("pages/users.py", ADMIN)
+    at = _page("app_pages/users.py", ADMIN)
     assert not at.exception
     shown = at.dataframe[0].value
     assert {"admin", "staff", "school1"} <= set(shown["用户名"])
@@ -45,7 +45,7 @@ def test_users_page_adds_disables_and_resets(app_env, demo_db_con):
 
 
 def test_users_page_refuses_a_school_account_without_school(app_env):
-    at = _page("pages/users.py", ADMIN)
+    at = _page("app_pages/users.py", ADMIN)
     at.text_input(key="users_add_username").set_value("nobody.school")
     at.selectbox(key="users_add_role").set_value("school")
     at.text_input(key="users_add_password").set_value("Initial-pass1")
@@ -54,7 +54,7 @@ def test_users_page_refuses_a_school_account_without_school(app_env):
 
 
 def test_audit_page_lists_and_filters(app_env, demo_db_con):
-    at = _page("pages/audit.py", ADMIN)
+    at = _page("app_pages/audit.py", ADMIN)
     assert not at.exception
     total = len(at.dataframe[0].value)
     assert total > 0
@@ -65,7 +65,7 @@ def test_audit_page_lists_and_filters(app_env, demo_db_con):
 
 def test_import_page_renders_kinds_batches_and_history(app_env, demo_db_con):
     # AppTest cannot drive st.file_uploader: the upload, check and confirm flow runs in the browser test.
-    at = _page("pages/imports.py", ADMIN)
+    at = _page("app_pages/imports.py", ADMIN)
     assert not at.exception
     assert set(at.selectbox(key="imports_kind").options) >= {import_ui.KIND_LABELS["registrations"],
                                                               import_ui.KIND_LABELS["scores"]}
@@ -85,7 +85,7 @@ def test_upload_size_limit_is_refused_with_a_clear_message(monkeypatch):
 def test_school_portal_shows_own_school_beside_province_and_nation(app_env, demo_db_con):
     code = demo_db_con.execute("select school_code from users where username = 'school1'").fetchall()[0][0]
     user = auth.User("school1", "负责人", "school", code, "某校")
-    at = _page("pages/school.py", user)
+    at = _page("app_pages/school.py", user)
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     own = demo_db_con.execute(

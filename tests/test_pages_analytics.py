@@ -15,7 +15,7 @@ from examdash import auth, web
 from examdash.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/registrations.py", "pages/attendance.py", "pages/scores.py"]
+PAGES = ["app_pages/registrations.py", "app_pages/attendance.py", "app_pages/scores.py"]
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def drive(at: AppTest, cand, check) -> None:
 
 
 def test_registrations_page(app_env, demo_db_con, cand):
-    at = open_page("pages/registrations.py", sign_in(demo_db_con, "staff"))
+    at = open_page("app_pages/registrations.py", sign_in(demo_db_con, "staff"))
     assert not at.exception
     assert at.title[0].value == "报名"
 
@@ -101,7 +101,7 @@ def test_registrations_page(app_env, demo_db_con, cand):
 
 
 def test_registrations_page_first_view_has_figures(app_env, demo_db_con, cand):
-    at = open_page("pages/registrations.py", sign_in(demo_db_con, "staff"))
+    at = open_page("app_pages/registrations.py", sign_in(demo_db_con, "staff"))
     d = ex.select(cand, "2023-1")
     daily = table(at, "日期")
     assert daily["合计累计"].iloc[-1] == len(d)
@@ -117,7 +117,7 @@ def test_registrations_page_first_view_has_figures(app_env, demo_db_con, cand):
 
 
 def test_attendance_page(app_env, demo_db_con, cand):
-    at = open_page("pages/attendance.py", sign_in(demo_db_con, "staff"))
+    at = open_page("app_pages/attendance.py", sign_in(demo_db_con, "staff"))
     assert not at.exception
     assert any("异常缺考判定" in c.value for c in at.caption)  # the rule is on the page
 
@@ -136,7 +136,7 @@ def test_attendance_page(app_env, demo_db_con, cand):
 
 
 def test_attendance_page_lists_unusual_sites(app_env, demo_db_con, cand):
-    at = open_page("pages/attendance.py", sign_in(demo_db_con, "staff"))
+    at = open_page("app_pages/attendance.py", sign_in(demo_db_con, "staff"))
     want = ex.unusual_sites(cand, "2023-1")
     assert len(want) > 0
     shown = table(at, "考点代码", "考点名称", "省份", "有记录人数", "缺考", "缺考率", "全国缺考率")
@@ -145,7 +145,7 @@ def test_attendance_page_lists_unusual_sites(app_env, demo_db_con, cand):
 
 
 def test_scores_page(app_env, demo_db_con, cand):
-    at = open_page("pages/scores.py", sign_in(demo_db_con, "staff"))
+    at = open_page("app_pages/scores.py", sign_in(demo_db_con, "staff"))
     assert not at.exception
 
     def check(at, d):
@@ -170,7 +170,7 @@ def test_scores_page(app_env, demo_db_con, cand):
 
 
 def test_scores_page_unmasked_view_and_downloads_are_audited(app_env, demo_db_con, cand):
-    at = open_page("pages/scores.py", sign_in(demo_db_con, "staff"))
+    at = open_page("app_pages/scores.py", sign_in(demo_db_con, "staff"))
     d = ex.select(cand, "2023-1")
     scores = table(at, "考试批次", "准考证号", "姓名", "身份证号")
     assert len(scores) == 1000 < len(d)  # the page shows the first 1,000 rows
@@ -244,7 +244,7 @@ def test_pages_open_from_the_menu_after_the_login_form(app_env, page, cand):
 
 
 def test_attendance_national_rate_ignores_the_place_filters(app_env, demo_db_con, cand):
-    at = open_page("pages/attendance.py", sign_in(demo_db_con, "staff"))
+    at = open_page("app_pages/attendance.py", sign_in(demo_db_con, "staff"))
     at.selectbox(key="filters_province").set_value("广东省").run()
     assert not at.exception
     d = ex.select(cand, "2023-1")

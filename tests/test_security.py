@@ -130,7 +130,7 @@ def test_pages_refuse_without_login(app_env):
 def test_school_portal_ignores_url_and_session_values_naming_another_school(app_env, demo_db_con):
     me = _school_user(demo_db_con)
     own, other = me.school_code, next(c for c in _schools(demo_db_con) if c != me.school_code)
-    at = AppTest.from_file(str(ROOT / "pages/school.py"), default_timeout=30)
+    at = AppTest.from_file(str(ROOT / "app_pages/school.py"), default_timeout=30)
     at.query_params["school"] = other
     at.session_state[web.USER_KEY] = me
     at.session_state[web.SEEN_KEY] = time.monotonic()
