@@ -55,7 +55,7 @@ def overview(batch: str) -> Overview:
     if window.state == "before":
         window_text = f"{window.days_to_open} 天后开始"
     elif window.state == "open":
-        window_text = f"剩余 {window.days_left} 天（含今天）"
+        window_text = f"剩余 {window.days_left} 天"
     else:
         window_text = "已结束"
     fees = web.query("fee_totals", batch=batch).iloc[0]
@@ -68,7 +68,8 @@ def overview(batch: str) -> Overview:
         ("考点 / 院校", f"{totals.sites:,} / {totals.schools:,}", "有报名的考点数与院校数"),
         ("待处理复核", f"{totals.open_review_items:,}",
          f"成绩公示期：{window.publicity_start:%m-%d} 至 {window.publicity_end:%m-%d}，{window_text}"),
-        ("公示期", window_text, f"颁发证书：{window.cert_from:%Y-%m-%d} 起"),
+        ("公示期", window_text, f"{window.publicity_start:%Y-%m-%d} 至 {window.publicity_end:%Y-%m-%d}（剩余天数含今天）；"
+                              f"颁发证书：{window.cert_from:%Y-%m-%d} 起"),
         ("费用结余（元）", fee_yuan(balance),
          f"本批次已到账 {fee_yuan(int(fees.paid_fen))} − 应收 {fee_yuan(int(fees.charged_fen))}；负数为学校尚欠。"
          f"另有 {totals.unmatched_payments:,} 笔到账（{fee_yuan(int(totals.unmatched_fen))} 元）待认领"),

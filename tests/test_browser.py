@@ -3,8 +3,8 @@ Playwright. Screenshots of every page go to test-output/screenshots/."""
 
 from __future__ import annotations
 
-import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -91,10 +91,18 @@ def _login(page, url, username, password) -> None:
     _settled(page)
 
 
-def _choose(page, selectbox, option: str) -> None:
-    selectbox.locator('[data-baseweb="select"]').click()
+def _choose(page, area, label: str, option: str) -> None:
+    """Pick an option of a selectbox (a combobox labelled with the widget's label)."""
+    area.get_by_role("combobox", name=label).click()
     page.get_by_role("option", name=option, exact=True).click()
     _settled(page)
+
+
+def _open(page, title: str) -> None:
+    """Go to a page through the menu: a full reload would start a new, signed-out session."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
+    _settled(page)
+    expect(page.get_by_role("heading", name=title).first).to_be_visible()
 
 
 def _metric(page, label: str) -> str:
@@ -107,8 +115,7 @@ def test_staff_opens_every_page_with_screenshots(server, browser):
     _login(page, server["url"], "staff", DEMO_PASSWORD["staff"])
     expect(page.get_by_role("heading", name="总览", exact=False).first).to_be_visible()
     for spec in navigation.pages_for("staff"):
-        page.goto(f"{server['url']}/{spec.url}")
-        _settled(page)
+        _open(page, spec.title)
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         expect(page.get_by_text("无权访问")).to_have_count(0)
         page.screenshot(path=str(SHOTS / f"staff_{spec.url}.png"), full_page=True)
@@ -120,8 +127,7 @@ def test_admin_pages_with_screenshots(server, browser):
     _login(page, server["url"], "admin", DEMO_PASSWORD["admin"])
     for spec in navigation.pages_for("admin"):
         if "admin" in spec.roles and "staff" not in spec.roles:
-            page.goto(f"{server['url']}/{spec.url}")
-            _settled(page)
+            _open(page, spec.title)
             expect(page.locator('[data-testid="stException"]')).to_have_count(0)
             page.screenshot(path=str(SHOTS / f"admin_{spec.url}.png"), full_page=True)
     page.context.close()
@@ -130,24 +136,30 @@ def test_admin_pages_with_screenshots(server, browser):
 def test_filters_change_the_url(server, browser):
     page = _page(browser)
     _login(page, server["url"], "staff", DEMO_PASSWORD["staff"])
-    page.goto(f"{server['url']}/scores")
-    _settled(page)
-    _choose(page, page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="级别"), "中级")
-    _settled(page)
+    _open(page, "成绩")
+    _choose(page, page.locator('[data-testid="stSidebar"]'), "级别", "中级")
     query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
-    assert query.get("level") == ["中级"]
-    # a linked view opens with the same filters
+    assert query.get("level") == ["中级"] and query.get("batch") == ["2023-1"]
+    assert urllib.parse.urlparse(page.url).path.endswith("/scores")
+    page.context.close()
+    # a linked view opens, after the login, on the same page with the same filters
+    page = _page(browser)
     page.goto(f"{server['url']}/scores?batch=2023-2&level=初级")
+    page.get_by_label("用户名").fill("staff")
+    page.get_by_label("密码").fill(DEMO_PASSWORD["staff"])
+    page.get_by_role("button", name="登录").click()
     _settled(page)
-    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("2023-2")
+    expect(page.get_by_role("heading", name="成绩").first).to_be_visible()
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_role("combobox", name="考试批次")).to_have_value(re.compile("^2023-2"))
+    expect(sidebar.get_by_role("combobox", name="级别")).to_have_value("初级")
     page.context.close()
 
 
 def test_download_score_table(server, browser):
     page = _page(browser)
     _login(page, server["url"], "staff", DEMO_PASSWORD["staff"])
-    page.goto(f"{server['url']}/scores")
-    _settled(page)
+    _open(page, "成绩")
     with page.expect_download() as info:
         page.get_by_role("button", name="下载 .xlsx").first.click()
     path = server["folder"] / info.value.suggested_filename
@@ -175,10 +187,8 @@ def test_upload_on_import_page_changes_the_figures(server, browser):
     extra = demo.make_registrations(world, 40, "2023-1", seed=777).assign(准考证号="", 报名状态="正常")
     upload = server["folder"] / "追加报名_2023-1.csv"
     demo.write_csv(extra, upload, "gb18030")
-    page.goto(f"{server['url']}/imports")
-    _settled(page)
-    _choose(page, page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(has_text="文件类型"),
-            "报名（registrations）")
+    _open(page, "导入")
+    _choose(page, page.locator('[data-testid="stMain"]'), "文件类型", "报名（registrations）")
     page.locator('input[type="file"]').set_input_files(str(upload))
     _settled(page)
     expect(page.get_by_text(f"将新增 {len(extra)} 行")).to_be_visible()
@@ -186,8 +196,7 @@ def test_upload_on_import_page_changes_the_figures(server, browser):
     page.get_by_role("button", name="确认导入").click()
     _settled(page)
     expect(page.get_by_text("已写入")).to_be_visible()
-    page.goto(f"{server['url']}/overview")
-    _settled(page)
+    _open(page, "总览")
     assert int(_metric(page, "报名人数").replace(",", "")) == before + len(extra)
     page.context.close()
 
@@ -204,13 +213,18 @@ def test_school_user_sees_only_school_pages_and_own_data(server, browser):
             expect(nav.get_by_text(spec.title, exact=True)).to_have_count(0)
     page.screenshot(path=str(SHOTS / "school_home.png"), full_page=True)
     for spec in navigation.pages_for("school"):
-        page.goto(f"{server['url']}/{spec.url}")
-        _settled(page)
+        _open(page, spec.title)
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         page.screenshot(path=str(SHOTS / f"school_{spec.url}.png"), full_page=True)
-    # an organiser page by URL shows no organiser data
-    page.goto(f"{server['url']}/scores")
+    # an organiser page's address, opened by a school leader, shows their own page and no organiser data
+    page.context.close()
+    page = _page(browser)
+    page.goto(f"{server['url']}/scores?school=00000")
+    page.get_by_label("用户名").fill("school1")
+    page.get_by_label("密码").fill(DEMO_PASSWORD["school"])
+    page.get_by_role("button", name="登录").click()
     _settled(page)
+    expect(page.get_by_role("heading", name="本校成绩").first).to_be_visible()
     expect(page.locator('[data-testid="stMetric"]').filter(has_text="报名人数")).to_have_count(0)
     page.context.close()
 
