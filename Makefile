@@ -36,7 +36,7 @@ browser:
 	fi
 	@command -v chromium >/dev/null || { echo "chromium is required for the browser tests"; exit 1; }
 
-test: $(STAMP) browser
+test: $(STAMP) $(DB) browser
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

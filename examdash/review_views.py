@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from examdash import charts, exports, reviews, web
+from examdash.domain import mask_name
 
 STATUS_COLORS = {"已提交": "#4C78A8", "复核中": "#F58518", "维持": "#54A24B", "更正": "#E45756", "驳回": "#9D755D"}
 ACTIONS = {"复核中": "开始复核（复核中）", "维持": "维持（成绩不变）", "更正": "更正（录入新成绩）", "驳回": "驳回（不予复核）"}
@@ -60,7 +61,8 @@ def _queue(batch: str, win: reviews.Window, today: dt.date) -> pd.DataFrame:
 def _open_table(q: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "复核项": q.item_id, "申请号": q.request_id, "院校代码": q.school_code, "院校名称": q.school_name,
-        "准考证号": q.ticket_no, "姓名": q["name"], "级别": q.level, "复核原因": q.reason, "说明": q.reason_text,
+        "准考证号": q.ticket_no, "姓名": q["name"].map(mask_name), "级别": q.level, "复核原因": q.reason,
+        "说明": q.reason_text,
         "状态": q.status, "提交时间": q.filed_at, "已等待（天）": q.age_days, "理论": q.theory, "实操": q.practical,
         "总分": q.total, "当前结果": q.verdict, "提交人": q.filed_by,
     })
@@ -69,7 +71,8 @@ def _open_table(q: pd.DataFrame) -> pd.DataFrame:
 def _closed_table(q: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "复核项": q.item_id, "申请号": q.request_id, "院校代码": q.school_code, "院校名称": q.school_name,
-        "准考证号": q.ticket_no, "姓名": q["name"], "复核原因": q.reason, "结论": q.status, "结论说明": q.decision_note,
+        "准考证号": q.ticket_no, "姓名": q["name"].map(mask_name), "复核原因": q.reason, "结论": q.status,
+        "结论说明": q.decision_note,
         "处理人": q.decided_by, "处理时间": q.decided_at, "用时（天）": q.age_days, "新成绩版本": q.new_version,
         "理论": q.theory, "实操": q.practical, "当前结果": q.verdict,
     })
@@ -170,7 +173,8 @@ def by_school_chart(by_school: pd.DataFrame):
 
 
 def item_label(row) -> str:
-    return (f"#{row.item_id} {row.school_name or row.school_code} · {row.ticket_no} {row['name'] or ''} · "
+    # Staff identify candidates by ticket; names stay masked outside the candidate's own school (DESIGN 4).
+    return (f"#{row.item_id} {row.school_name or row.school_code} · {row.ticket_no} {mask_name(row['name'])} · "
             f"{row.reason} · {row.status}")
 
 
