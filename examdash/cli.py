@@ -135,7 +135,12 @@ def _query(args, path: Path) -> int:
             raise UsageError(f"--param 应写成 key=value：{item}")
         k, v = item.split("=", 1)
         params[k.strip()] = v
-    con = db.connect(path, read_only=path.exists())
+    if not path.exists():
+        raise db.DbError(f"数据库文件不存在：{path}（先运行 python -m examdash init 或 demo）")
+    try:
+        con = db.connect(path)  # applies pending migrations, so a query never meets an old schema
+    except db.DbError:
+        con = db.connect(path, read_only=True)  # the app holds the file and has migrated it already
     try:
         df = queries.run(con, args.name, params, queries.FULL_SCOPE)
     except QueryError as exc:

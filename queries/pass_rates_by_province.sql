@@ -4,13 +4,7 @@
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
 with results_in as (
     select province, level, sat, passed
-    from results
-    where batch_code = $batch
-        and ($level is null or level = $level)
-        and ($province is null or province = $province)
-        and ($site is null or site_code = $site)
-        and ($school is null or school_code = $school)
-        and ($candidate_type is null or candidate_type = $candidate_type)
+    from filtered_results($batch, null, $level, $province, $site, $school, $candidate_type)
 ),
 rules as (
     select level, rule from pass_rules where batch_code = $batch

@@ -4,14 +4,7 @@
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
 with results_in as (
     select school_code, level, candidate_type
-    from results
-    where batch_code = $batch
-        and ($scope_school is null or school_code = $scope_school)
-        and ($level is null or level = $level)
-        and ($province is null or province = $province)
-        and ($site is null or site_code = $site)
-        and ($school is null or school_code = $school)
-        and ($candidate_type is null or candidate_type = $candidate_type)
+    from filtered_results($batch, $scope_school, $level, $province, $site, $school, $candidate_type)
 ),
 school_rows as (
     select school_code, school_name, province, school_type, is_pilot from schools

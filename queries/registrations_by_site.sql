@@ -5,13 +5,7 @@
 -- The $province filter, like every shared filter, picks candidates by their school's province.
 with results_in as (
     select site_code, level
-    from results
-    where batch_code = $batch
-        and ($level is null or level = $level)
-        and ($province is null or province = $province)
-        and ($site is null or site_code = $site)
-        and ($school is null or school_code = $school)
-        and ($candidate_type is null or candidate_type = $candidate_type)
+    from filtered_results($batch, null, $level, $province, $site, $school, $candidate_type)
 ),
 site_rows as (
     select site_code, site_name, province, city, seats from sites

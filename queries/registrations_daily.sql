@@ -5,14 +5,8 @@
 -- Registrations that arrive after the deadline (late corrections) extend the range rather than vanish.
 with results_in as (
     select level, registered_at::date as day
-    from results
-    where batch_code = $batch
-        and registered_at is not null
-        and ($level is null or level = $level)
-        and ($province is null or province = $province)
-        and ($site is null or site_code = $site)
-        and ($school is null or school_code = $school)
-        and ($candidate_type is null or candidate_type = $candidate_type)
+    from filtered_results($batch, null, $level, $province, $site, $school, $candidate_type)
+    where registered_at is not null
 ),
 batch_row as (
     select reg_deadline from batches where batch_code = $batch

@@ -4,15 +4,9 @@
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
 with results_in as (
     select theory::double as theory, practical::double as practical, total::double as total
-    from results
-    where batch_code = $batch
-        and score_version is not null
+    from filtered_results($batch, null, $level, $province, $site, $school, $candidate_type)
+    where score_version is not null
         and theory is not null
-        and ($level is null or level = $level)
-        and ($province is null or province = $province)
-        and ($site is null or site_code = $site)
-        and ($school is null or school_code = $school)
-        and ($candidate_type is null or candidate_type = $candidate_type)
 ),
 binned as (
     select
