@@ -42,6 +42,7 @@ test: $(STAMP) $(DB) browser
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/query_bench.py
+	$(BIN)/python bench/fee_bench.py
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal data/demo_imports data/demo_exports test-output
