@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import unicodedata
@@ -22,6 +23,9 @@ import pyarrow.csv as pacsv
 import python_calamine
 
 HEADER_SCAN_ROWS = 30
+# Python's \s (every character str.isspace() accepts) spelled out: pandas hands
+# .str.replace(SPACE_RUN, "", regex=True) to pyarrow, while r"\s+" makes it run re cell by cell.
+SPACE_RUN = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
 
 
 class ReadError(ValueError):
@@ -40,9 +44,19 @@ class RawTable:
 
 def norm_header(text) -> str:
     """Full-width to half-width, no spaces of any width, lower case."""
-    s = unicodedata.normalize("NFKC", str(text or ""))
-    s = re.sub(r"\([^)]*\)", "", s)
+    # Also used per cell on coded columns (级别, 考生类型…): a million calls on a handful of
+    # distinct values, hence the cache (on the text, so 1, 1.0 and True stay distinct).
+    return _norm_text(text if isinstance(text, str) else str(text or ""))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _norm_text(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text)
+    s = _PARENS.sub("", s)
     return "".join(ch for ch in s if not ch.isspace()).lower().strip("*＊:：")
+
+
+_PARENS = re.compile(r"\([^)]*\)")
 
 
 def cell_text(v) -> str | None:
@@ -93,7 +107,7 @@ def find_header(rows: list[list], aliases: dict[str, str], required: set[str]) -
 
 def decode_csv(data: bytes) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "UTF-8 (BOM)"
+        return str(memoryview(data)[3:], "utf-8", "strict"), "UTF-8 (BOM)"  # no copy of data[3:]
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
@@ -126,7 +140,7 @@ def read_table(path: Path, aliases: dict[str, str], required: set[str]) -> RawTa
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(f"无法读取文件：{exc}") from exc
-    if not data.strip():
+    if not data or data.isspace():  # not data.strip(): that copies the whole file
         raise ReadError("文件是空的")
     if suffix in (".xlsx", ".xlsm"):
         if not data.startswith(b"PK"):
@@ -134,6 +148,8 @@ def read_table(path: Path, aliases: dict[str, str], required: set[str]) -> RawTa
         rows, first = read_rows_xlsx(path)
         return _from_rows(rows, first, aliases, required, None)
     if suffix in (".csv", ".txt"):
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise ReadError("文件是 UTF-16 编码（Excel 的“Unicode 文本”）：请另存为“CSV UTF-8”或 GB18030 编码的 CSV")
         if _looks_binary(data):
             raise ReadError("扩展名是 .csv，但内容是二进制数据（不是文本表格）")
         return _read_csv(data, aliases, required)
@@ -146,18 +162,28 @@ def _from_rows(rows, first_row_no, aliases, required, encoding) -> RawTable:
     hi, mapping = find_header(rows, aliases, required)
     header = rows[hi]
     headers = [cell_text(c) or "" for c in header]
-    columns: dict[str, list] = {f: [] for f in mapping.values()}
-    row_numbers = []
-    for k, row in enumerate(rows[hi + 1 :], start=hi + 1):
-        texts = {f: cell_text(row[j]) if j < len(row) else None for j, f in mapping.items()}
-        if all(v is None for v in texts.values()) and all(cell_text(c) is None for c in row):
-            continue
-        for f, v in texts.items():
-            columns[f].append(v)
-        row_numbers.append(first_row_no + k)
+    body = rows[hi + 1 :]
+    columns = _column_texts(body, mapping)  # "" or None for an empty cell
+    keep = None
+    if columns:
+        lists = list(columns.values())
+        for i, texts in enumerate(zip(*lists)):
+            # A row whose mapped cells are all empty is dropped if every other cell is empty too.
+            if not any(texts) and all(cell_text(c) is None for c in body[i]):
+                if keep is None:
+                    keep = list(range(i))
+                continue
+            if keep is not None:
+                keep.append(i)
+    else:
+        keep = [i for i, row in enumerate(body) if not all(cell_text(c) is None for c in row)]
+    if keep is not None:
+        columns = {f: [v[i] for i in keep] for f, v in columns.items()}
+    base = first_row_no + hi + 1
+    row_numbers = [base + i for i in keep] if keep is not None else list(range(base, base + len(body)))
     return RawTable(
         headers=headers,
-        columns={f: pd.Series(v, dtype="str") for f, v in columns.items()},
+        columns={f: _text_series(v) for f, v in columns.items()},
         row_numbers=row_numbers,
         header_row=first_row_no + hi,
         unmapped=[h for j, h in enumerate(headers) if j not in mapping and h],
@@ -165,9 +191,111 @@ def _from_rows(rows, first_row_no, aliases, required, encoding) -> RawTable:
     )
 
 
+def _column_texts(body: list[list], mapping: dict[int, str]) -> dict[str, list]:
+    """cell_text of the mapped columns of every row, column by column, except that an empty cell
+    may come back as "" instead of None (_text_series makes both NA).
+
+    Column by column and with C-level loops (zip, map) where the cells allow: a dict per row and a
+    Python call per cell took about half a second per 100,000 rows.
+    """
+    width = max(mapping, default=-1) + 1
+    if body and len(set(map(len, body))) == 1 and len(body[0]) >= width:
+        transposed = list(zip(*body))
+        cells_of = transposed.__getitem__
+    else:  # ragged rows (CSV read by the csv module): short rows have no cell there
+        def cells_of(j):
+            return [row[j] if j < len(row) else None for row in body]
+    out = {}
+    for j, f in mapping.items():
+        cells = cells_of(j)
+        if set(map(type, cells)) <= {str}:  # text only, as in the platform's exports
+            out[f] = list(map(str.strip, cells))
+        else:
+            out[f] = [(v.strip() or None) if type(v) is str else cell_text(v) for v in cells]
+    return out
+
+
+def _text_series(values: list) -> pd.Series:
+    s = pd.Series(values, dtype="str")
+    return s.mask(s == "")
+
+
+# Line breaks that str.splitlines() knows besides LF, CR and CRLF: ASCII ones (the same byte in
+# UTF-8 and GB18030, never part of a multi-byte character there) and the others.
+_ODD_BREAK_BYTES = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e")
+_ODD_BREAK_CHARS = ("\x85", "\u2028", "\u2029")
+
+
+def _line_starts(text: str, count: int) -> list[int]:
+    """Offsets of the first `count` + 1 lines (fewer if the text has fewer); LF and CRLF breaks only."""
+    starts = [0]
+    for m in _BREAK.finditer(text):
+        if m.end() >= len(text):
+            break
+        starts.append(m.end())
+        if len(starts) > count:
+            break
+    return starts
+
+
+_BREAK = re.compile(r"\r?\n")
+_NON_SPACE = re.compile(r"\S")
+
+
 def _read_csv(data: bytes, aliases, required) -> RawTable:
+    """Reads what _read_csv_lines reads, without splitting the whole text into lines first.
+
+    Splitting, re-joining and re-encoding a million lines takes seconds; here the header is found
+    among the first lines and pyarrow gets the rest of the bytes as they are. That gives the same
+    table as long as every line break is LF or CRLF and no line is blank or inside quotes: checked
+    before (cheap byte scans) and after (pyarrow's row count); otherwise _read_csv_lines does it.
+    """
     text, encoding = decode_csv(data)
-    lines = text.splitlines()
+    if any(b in data for b in _ODD_BREAK_BYTES) or any(ch in text for ch in _ODD_BREAK_CHARS):
+        return _read_csv_lines(text, encoding, text.splitlines(), aliases, required)
+    starts = _line_starts(text, HEADER_SCAN_ROWS)
+    cut = starts[HEADER_SCAN_ROWS] if len(starts) > HEADER_SCAN_ROWS else len(text)
+    if text.count("\r", 0, cut) != text.count("\r\n", 0, cut):
+        return _read_csv_lines(text, encoding, text.splitlines(), aliases, required)
+    head_rows = list(csv.reader(text[:cut].splitlines()))
+    hi, mapping = find_header(head_rows, aliases, required)
+    begin = starts[hi + 1] if hi + 1 < len(starts) else len(text)
+    if not _NON_SPACE.search(text, begin):  # nothing below the header
+        return _read_csv_lines(text, encoding, text.splitlines(), aliases, required)
+    if encoding.startswith("UTF-8"):
+        body, offset = data, (3 if encoding == "UTF-8 (BOM)" else 0) + len(text[:begin].encode("utf-8"))
+    else:
+        body, offset = text[begin:].encode("utf-8"), 0
+    end = len(body)
+    while end > offset and body[end - 1] in b"\r\n":
+        end -= 1
+    trailing_blank_lines = len(body[end:].splitlines()) - 1
+    if body.count(b"\r", offset, end) != body.count(b"\r\n", offset, end) or trailing_blank_lines > 1:
+        # A lone CR, or blank lines at the end that _read_csv_lines would see as "\n\n".
+        return _read_csv_lines(text, encoding, text.splitlines(), aliases, required)
+    table = _arrow_csv(pa.py_buffer(memoryview(body)[offset:end]), len(head_rows[hi]))
+    # One row per LF: no blank line (pyarrow skips those) and no line break inside quotes.
+    if isinstance(table, Exception) or table.num_rows != body.count(b"\n", offset, end) + 1:
+        return _read_csv_lines(text, encoding, text.splitlines(), aliases, required)
+    return _arrow_raw(table, head_rows[hi], hi, mapping, encoding)
+
+
+def _arrow_csv(body, width: int):
+    names = [f"c{j}" for j in range(width)]
+    try:
+        return pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=None),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=True, quoted_strings_can_be_null=True
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        return exc
+
+
+def _read_csv_lines(text: str, encoding: str, lines: list[str], aliases, required) -> RawTable:
     head_rows = list(csv.reader(lines[:HEADER_SCAN_ROWS]))
     hi, mapping = find_header(head_rows, aliases, required)
     body = "\n".join(lines[hi + 1 :])
@@ -178,17 +306,9 @@ def _read_csv(data: bytes, aliases, required) -> RawTable:
         raw = _from_rows(rows, hi + 1, aliases, required, encoding)
         return raw
     header = head_rows[hi]
-    names = [f"c{j}" for j in range(len(header))]
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(body.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=None),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=True, quoted_strings_can_be_null=True
-            ),
-        )
-    except pa.ArrowInvalid as exc:
+    table = _arrow_csv(pa.py_buffer(body.encode("utf-8")), len(header))
+    if isinstance(table, Exception):
+        exc = table
         rows = [header] + list(csv.reader(lines[hi + 1 :]))
         try:
             return _from_rows(rows, hi + 1, aliases, required, encoding)
@@ -196,6 +316,10 @@ def _read_csv(data: bytes, aliases, required) -> RawTable:
             raise
         except Exception:
             raise ReadError(f"CSV 格式错误：{exc}") from exc
+    return _arrow_raw(table, header, hi, mapping, encoding)
+
+
+def _arrow_raw(table, header, hi, mapping, encoding) -> RawTable:
     columns = {}
     for j, f in mapping.items():
         col = table.column(j)
