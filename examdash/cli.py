@@ -122,7 +122,7 @@ def _demo(args, path: Path) -> int:
 
 def _query(args, path: Path) -> int:
     from examdash import queries
-    from examdash.sql_files import QueryError, named_queries
+    from examdash.sql_files import QueryError, get_query, named_queries
 
     if not args.name:
         for q in named_queries().values():
@@ -135,12 +135,15 @@ def _query(args, path: Path) -> int:
             raise UsageError(f"--param 应写成 key=value：{item}")
         k, v = item.split("=", 1)
         params[k.strip()] = v
+    try:
+        queries.bind(get_query(args.name), params)
+    except QueryError as exc:
+        raise UsageError(str(exc)) from exc
     if not path.exists():
         raise db.DbError(f"数据库文件不存在：{path}（先运行 python -m examdash init 或 demo）")
-    try:
-        con = db.connect(path)  # applies pending migrations, so a query never meets an old schema
-    except db.DbError:
-        con = db.connect(path, read_only=True)  # the app holds the file and has migrated it already
+    if db.pending_migrations(path):
+        db.connect(path).close()  # a query must never meet an old schema
+    con = db.connect(path, read_only=True)
     try:
         df = queries.run(con, args.name, params, queries.FULL_SCOPE)
     except QueryError as exc:

@@ -50,6 +50,19 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False, p
     return con
 
 
+def pending_migrations(path) -> list[str]:
+    """Migrations a database file has not had yet (read without taking the write lock)."""
+    con = connect(path, read_only=True)
+    try:
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+        done = set()
+        if "schema_migrations" in tables:
+            done = {r[0] for r in con.execute("select version from schema_migrations").fetchall()}
+    finally:
+        con.close()
+    return [f.stem for f in sorted(MIGRATIONS_DIR.glob("*.sql")) if f.stem not in done]
+
+
 def migrate(con) -> list[str]:
     con.execute(
         "create table if not exists schema_migrations (version varchar primary key, applied_at timestamp not null)"

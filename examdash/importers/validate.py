@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from examdash.importers.kinds import (
     ABSENT_WORDS,
@@ -19,6 +17,7 @@ from examdash.importers.kinds import (
     check_ids,
     clean_code,
     duplicate_keys,
+    map_dict,
     map_values,
     normalise_ids,
     parse_dates,
@@ -44,20 +43,9 @@ def _col(cols, f, n) -> pd.Series:
     return s if s is not None else pd.Series([None] * n, dtype="str")
 
 
-def _map_dict(s: pd.Series, mapping: dict) -> pd.Series:
-    """s.map(mapping); done by pyarrow for text to text (pandas goes through a Python object per row)."""
-    texts = isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"
-    if not texts or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
-        return s.map(mapping)
-    arr = pa.chunked_array(s.array.__arrow_array__()).combine_chunks()
-    found = pc.index_in(arr, value_set=pa.array(list(mapping), pa.string()))
-    out = pc.take(pa.array(list(mapping.values()), pa.string()), found)
-    return pd.Series(out.to_pandas(types_mapper=pd.ArrowDtype), index=s.index).astype("str")
-
-
 def _map_text(s: pd.Series, mapping: dict) -> pd.Series:
     """s.map(lambda v: mapping.get(v) if isinstance(v, str) else None), without a call per row."""
-    out = _map_dict(s, mapping)
+    out = map_dict(s, mapping)
     if len(out) and out.isna().all():
         return pd.Series([None] * len(s), index=s.index, dtype=object)  # what the lambda gave
     return out
@@ -140,7 +128,7 @@ def registrations(con, ck: Checker, cols, n, batch):
             lambda i: f"考点代码「{site_code.iat[i]}」不存在：请先导入考点")
     ck.flag(~present(site_code) & present(site_name) & site.isna().to_numpy(), "site_name",
             lambda i: f"考点名称「{site_name.iat[i]}」不存在：请先导入考点")
-    site_school = _map_dict(site, dict(zip(site_tab.site_code, site_tab.school_code)))
+    site_school = map_dict(site, dict(zip(site_tab.site_code, site_tab.school_code)))
 
     school_tab = _lookup(con, "select school_code, school_name from schools")
     sc_code = clean_code(_col(cols, "school_code", n))
