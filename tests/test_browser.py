@@ -138,6 +138,7 @@ def test_filters_change_the_url(server, browser):
     _login(page, server["url"], "staff", DEMO_PASSWORD["staff"])
     _open(page, "成绩")
     _choose(page, page.locator('[data-testid="stSidebar"]'), "级别", "中级")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('level') === '中级'", timeout=TIMEOUT)
     query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
     assert query.get("level") == ["中级"] and query.get("batch") == ["2023-1"]
     assert urllib.parse.urlparse(page.url).path.endswith("/scores")
