@@ -218,7 +218,12 @@ def map_values(ck: Checker, s: pd.Series, f: str, table: dict, what: str, allowe
 def parse_dates(ck: Checker, s: pd.Series, f: str, with_time=False) -> pd.Series:
     text = s.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False).str.replace("T", " ")
     serial = text.str.fullmatch(r"\d{5}(\.\d+)?").fillna(False).astype(bool)
-    out = pd.to_datetime(text.where(~serial), errors="coerce", format="mixed")
+    candidates = text.where(~serial)
+    # Exports almost always write ISO dates: parse those in one vectorised pass, the rest one by one.
+    out = pd.to_datetime(candidates, errors="coerce", format="ISO8601")
+    retry = (candidates.notna() & out.isna()).to_numpy()
+    if retry.any():
+        out = out.where(~retry, pd.to_datetime(candidates.where(retry), errors="coerce", format="mixed"))
     if serial.any():
         days = pd.to_numeric(text.where(serial), errors="coerce")
         out = out.where(~serial, pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D"))
