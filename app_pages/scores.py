@@ -30,27 +30,22 @@ st.plotly_chart(charts.bar(view.by_level, "level", "pass_rate", title="各级别
 st.caption(view.rules)
 st.dataframe(view.by_level_table, hide_index=True, key="scores_level_table")
 
-tab_province, tab_site, tab_school = st.tabs(["按省份", "按考点", "按院校"])
-with tab_province:
-    st.plotly_chart(charts.bar(view.by_province, "province", "pass_rate", title="各省份合格率（院校所在省份）",
-                               x_title="省份", y_title="合格率", color="level", percent=True), key="scores_province_chart")
-    st.caption(view.rules + "。报名与实考人数见表。")
-    with st.expander("各省份合格率、报名与实考人数"):
-        st.dataframe(view.by_province_table, hide_index=True, key="scores_province_table")
-with tab_site:
-    st.plotly_chart(charts.bar(view.by_site, "label", "pass_rate", title=f"各考点合格率（实考人数最多的 {analytics.CHART_ROWS} 个）",
-                               x_title="考点", y_title="合格率", color="level", percent=True, horizontal=True,
-                               height=_height(view.by_site)), key="scores_site_chart")
-    st.caption(view.rules + "。报名与实考人数见表。")
-    with st.expander("全部考点的合格率、报名与实考人数"):
-        st.dataframe(view.by_site_table, hide_index=True, key="scores_site_table")
-with tab_school:
-    st.plotly_chart(charts.bar(view.by_school, "label", "pass_rate", title=f"各院校合格率（实考人数最多的 {analytics.CHART_ROWS} 所）",
-                               x_title="院校", y_title="合格率", color="level", percent=True, horizontal=True,
-                               height=_height(view.by_school)), key="scores_school_chart")
-    st.caption(view.rules + "。报名与实考人数见表。")
-    with st.expander("全部院校的合格率、报名与实考人数"):
-        st.dataframe(view.by_school_table, hide_index=True, key="scores_school_table")
+BREAKDOWNS = [  # tab, key, frame and table of the view, x column, chart title, x title, expander title, horizontal
+    ("按省份", "province", view.by_province, view.by_province_table, "province", "各省份合格率（院校所在省份）", "省份",
+     "各省份合格率、报名与实考人数", False),
+    ("按考点", "site", view.by_site, view.by_site_table, "label", f"各考点合格率（实考人数最多的 {analytics.CHART_ROWS} 个）",
+     "考点", "全部考点的合格率、报名与实考人数", True),
+    ("按院校", "school", view.by_school, view.by_school_table, "label", f"各院校合格率（实考人数最多的 {analytics.CHART_ROWS} 所）",
+     "院校", "全部院校的合格率、报名与实考人数", True),
+]
+for tab, (_, key, frame, table, x, title, x_title, more, horizontal) in zip(st.tabs([b[0] for b in BREAKDOWNS]), BREAKDOWNS):
+    with tab:
+        st.plotly_chart(charts.bar(frame, x, "pass_rate", title=title, x_title=x_title, y_title="合格率", color="level",
+                                   percent=True, horizontal=horizontal, **({"height": _height(frame)} if horizontal else {})),
+                        key=f"scores_{key}_chart")
+        st.caption(view.rules + "。报名与实考人数见表。")
+        with st.expander(more):
+            st.dataframe(table, hide_index=True, key=f"scores_{key}_table")
 
 st.subheader("成绩分布")
 for tab, (part, label) in zip(st.tabs(list(view.parts.values())), view.parts.items()):
