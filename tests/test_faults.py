@@ -171,3 +171,12 @@ def test_backup_and_restore_round_trip_every_table(db_copy, tmp_path, snapshot_o
     assert import_file(con, "registrations", extra, actor="t").import_id == max_id + 1
     con.close()
     shutil.rmtree(backup)
+
+
+def test_a_bom_file_with_invalid_utf8_gets_a_message(db_copy, tmp_path):
+    path = tmp_path / "坏编码.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "考试批次,身份证号,级别,姓名\r\n2023-1,".encode("utf-8") + b"\xff\xfe\r\n")
+    con = db.connect(db_copy)
+    result = import_file(con, "registrations", path, actor="test")
+    con.close()
+    assert not result.ok and "UTF-8" in result.errors[0].message and "坏编码.csv" in result.errors[0].line(result.file_name)

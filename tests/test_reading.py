@@ -310,3 +310,15 @@ def test_header_is_found_by_required_fields_not_by_a_title_that_mentions_them(tm
     raw = read(path)
     assert raw.header_row == 2
     assert raw.columns["name"].tolist() == frame["姓名"].tolist()
+
+
+def test_rows_after_a_cell_spanning_lines_keep_their_line_numbers(tmp_path):
+    from examdash.importers import reading
+    from examdash.importers.kinds import KINDS
+
+    spec = KINDS["registrations"]
+    path = tmp_path / "多行单元格.csv"
+    path.write_text('标题行,,,\n考试批次,身份证号,级别,姓名\n2023-1,11010519491231002X,初级,"张\n三"\n'
+                    "2023-1,11010519491231002X,高级,李四\n", encoding="utf-8")
+    raw = reading.read_table(path, spec.alias_map, spec.required)
+    assert raw.header_row == 2 and raw.row_numbers == [3, 5]

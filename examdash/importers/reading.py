@@ -107,7 +107,11 @@ def find_header(rows: list[list], aliases: dict[str, str], required: set[str]) -
 
 def decode_csv(data: bytes) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
-        return str(memoryview(data)[3:], "utf-8", "strict"), "UTF-8 (BOM)"  # no copy of data[3:]
+        try:
+            return str(memoryview(data)[3:], "utf-8", "strict"), "UTF-8 (BOM)"  # no copy of data[3:]
+        except UnicodeDecodeError as exc:
+            raise ReadError(f"文件以 UTF-8 的 BOM 开头，但第 {exc.start + 3} 字节处不是有效的 UTF-8："
+                            "请用 Excel“另存为 CSV UTF-8”重新导出") from exc
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
@@ -158,7 +162,8 @@ def read_table(path: Path, aliases: dict[str, str], required: set[str]) -> RawTa
     raise ReadError(f"不支持的文件类型 {suffix or '（无扩展名）'}：请上传 .xlsx 或 .csv")
 
 
-def _from_rows(rows, first_row_no, aliases, required, encoding) -> RawTable:
+def _from_rows(rows, first_row_no, aliases, required, encoding, line_of: list[int] | None = None) -> RawTable:
+    """line_of, when given, is the line each row starts on (a quoted cell may span lines)."""
     hi, mapping = find_header(rows, aliases, required)
     header = rows[hi]
     headers = [cell_text(c) or "" for c in header]
@@ -181,11 +186,15 @@ def _from_rows(rows, first_row_no, aliases, required, encoding) -> RawTable:
         columns = {f: [v[i] for i in keep] for f, v in columns.items()}
     base = first_row_no + hi + 1
     row_numbers = [base + i for i in keep] if keep is not None else list(range(base, base + len(body)))
+    header_row = first_row_no + hi
+    if line_of is not None:
+        row_numbers = [line_of[n - first_row_no] for n in row_numbers]
+        header_row = line_of[hi]
     return RawTable(
         headers=headers,
         columns={f: _text_series(v) for f, v in columns.items()},
         row_numbers=row_numbers,
-        header_row=first_row_no + hi,
+        header_row=header_row,
         unmapped=[h for j, h in enumerate(headers) if j not in mapping and h],
         encoding=encoding,
     )
@@ -302,21 +311,31 @@ def _read_csv_lines(text: str, encoding: str, lines: list[str], aliases, require
     # pyarrow reads a million rows in a fraction of a second, but skips blank lines (which would
     # shift row numbers) and cannot take a quoted newline's row count: fall back to csv for those.
     if "\n\n" in body or not body.strip():
-        rows = [head_rows[hi]] + list(csv.reader(lines[hi + 1 :]))
-        raw = _from_rows(rows, hi + 1, aliases, required, encoding)
-        return raw
+        return _csv_module(head_rows[hi], hi, lines, aliases, required, encoding)
     header = head_rows[hi]
     table = _arrow_csv(pa.py_buffer(body.encode("utf-8")), len(header))
     if isinstance(table, Exception):
         exc = table
-        rows = [header] + list(csv.reader(lines[hi + 1 :]))
         try:
-            return _from_rows(rows, hi + 1, aliases, required, encoding)
+            return _csv_module(header, hi, lines, aliases, required, encoding)
         except ReadError:
             raise
         except Exception:
             raise ReadError(f"CSV 格式错误：{exc}") from exc
+    if table.num_rows != len(lines) - hi - 1:  # a quoted cell spans lines: number rows by the csv module
+        return _csv_module(header, hi, lines, aliases, required, encoding)
     return _arrow_raw(table, header, hi, mapping, encoding)
+
+
+def _csv_module(header, hi: int, lines: list[str], aliases, required, encoding) -> RawTable:
+    """The csv module's reading of the lines below the header, each row numbered by the line it starts on."""
+    reader = csv.reader(lines[hi + 1 :])
+    rows, line_of, done = [header], [hi + 1], 0
+    for row in reader:
+        rows.append(row)
+        line_of.append(hi + 2 + done)
+        done = reader.line_num
+    return _from_rows(rows, 1, aliases, required, encoding, line_of=line_of)
 
 
 def _arrow_raw(table, header, hi, mapping, encoding) -> RawTable:
