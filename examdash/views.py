@@ -48,7 +48,7 @@ def overview(batch: str) -> Overview:
     today = web.today()
     batches = web.query("batches")
     cal = _dates(web.query("batch_calendar", batch=batch), "start_date", "end_date")
-    by_level = web.query("overview_by_level", batch=batch)
+    by_level = web.query("pass_rates_by_level", batch=batch)
     totals = web.query("overview_totals", batch=batch).iloc[0]
     rate = totals.passed / totals.sat if totals.sat else None
     window = web.query("review_window", batch=batch, today=str(today)).iloc[0]
@@ -77,8 +77,9 @@ def overview(batch: str) -> Overview:
     table = cal.assign(开始=cal.start_date.where(~cal.open_start), 结束=cal.end_date.where(~cal.open_end))[["stage", "开始", "结束"]]
     table = table.rename(columns={"stage": "阶段"})
     level_table = by_level.assign(
-        合格率=by_level.pass_rate.map(pct), 合格规则=by_level.pass_rule.map(charts.RULE_LABELS)
-    ).rename(columns={"level": "级别", "registered": "报名", "sat": "实考", "absent": "缺考", "passed": "合格",
-                      "sites": "考点数", "schools": "院校数"})[["级别", "报名", "实考", "缺考", "合格", "合格率", "合格规则", "考点数", "院校数"]]
+        缺考=by_level.registered - by_level.sat, 合格率=by_level.pass_rate.map(pct),
+        合格规则=by_level.pass_rule.map(charts.RULE_LABELS),
+    ).rename(columns={"level": "级别", "registered": "报名", "sat": "实考", "passed": "合格"})[
+        ["级别", "报名", "实考", "缺考", "合格", "合格率", "合格规则"]]
     name = batches.loc[batches.batch_code == batch, "batch_name"].iat[0]
     return Overview(name, today, stage_of(cal, today), headline, cal, table, by_level, level_table)
