@@ -6,20 +6,22 @@ The header row is found below any title rows by matching cells against the kind'
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import functools
-import io
 import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import fastexcel
 import python_calamine
 
 HEADER_SCAN_ROWS = 30
@@ -137,6 +139,33 @@ def read_rows_xlsx(path: Path) -> tuple[list[list], int]:
     return rows, 1
 
 
+def _xlsx_text_table(path: Path) -> pa.RecordBatch | None:
+    """The first sheet as Arrow text columns straight from Rust (fastexcel), from row 1 on, when every
+    cell is text or empty, as in the platform's exports; None otherwise. A column holding numbers,
+    dates or booleans needs cell_text's rules (12 digits without ".0", a visible "e+17", 是/否), so
+    such a sheet, and any file fastexcel cannot open, goes through read_rows_xlsx.
+    """
+    try:
+        sheet = fastexcel.read_excel(str(path)).load_sheet(
+            0, header_row=None, skip_rows=0, dtype_coercion="strict", schema_sample_rows=None)
+        if any(c.dtype != "string" for c in sheet.selected_columns):
+            return None
+        return sheet.to_arrow()
+    except Exception:  # fastexcel.FastExcelError and whatever a damaged file makes the reader raise
+        return None
+
+
+def _read_xlsx(path: Path, aliases, required) -> RawTable:
+    table = _xlsx_text_table(path)
+    if table is None:
+        rows, first = read_rows_xlsx(path)
+        return _from_rows(rows, first, aliases, required, None)
+    head = table.slice(0, HEADER_SCAN_ROWS)
+    head_rows = [list(r) for r in zip(*(c.to_pylist() for c in head.columns))]
+    hi, mapping = find_header(head_rows, aliases, required)
+    return _arrow_raw(table.slice(hi + 1), head_rows[hi], hi, mapping, None, drop_empty=True)
+
+
 def read_table(path: Path, aliases: dict[str, str], required: set[str]) -> RawTable:
     path = Path(path)
     suffix = path.suffix.lower()
@@ -149,8 +178,7 @@ def read_table(path: Path, aliases: dict[str, str], required: set[str]) -> RawTa
     if suffix in (".xlsx", ".xlsm"):
         if not data.startswith(b"PK"):
             raise ReadError("扩展名是 .xlsx，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）")
-        rows, first = read_rows_xlsx(path)
-        return _from_rows(rows, first, aliases, required, None)
+        return _read_xlsx(path, aliases, required)
     if suffix in (".csv", ".txt"):
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise ReadError("文件是 UTF-16 编码（Excel 的“Unicode 文本”）：请另存为“CSV UTF-8”或 GB18030 编码的 CSV")
@@ -229,14 +257,29 @@ def _text_series(values: list) -> pd.Series:
     return s.mask(s == "")
 
 
-# Line breaks that str.splitlines() knows besides LF, CR and CRLF: ASCII ones (the same byte in
-# UTF-8 and GB18030, never part of a multi-byte character there) and the others.
-_ODD_BREAK_BYTES = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e")
-_ODD_BREAK_CHARS = ("\x85", "\u2028", "\u2029")
+_BREAK = re.compile(r"\r\n|\r|\n")
+_LONE_CR = re.compile(rb"\r(?!\n)")
+_NON_SPACE = re.compile(rb"[^ \t\r\n\x0b\x0c\x1c-\x1f]")
+_BOM = b"\xef\xbb\xbf"
+# Enough bytes for the header scan of any real export (30 lines); a file whose first lines are
+# longer than this is read by the slow path.
+_HEAD_BYTES = 1 << 20
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as the csv module, pyarrow and Excel see them: broken at LF, CRLF and CR only.
+
+    Not str.splitlines(), which also breaks at \\x0b, \\x1c, U+2028 and others that are text inside
+    a CSV cell; numbering by those would give other row numbers than the fast path.
+    """
+    lines = _BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def _line_starts(text: str, count: int) -> list[int]:
-    """Offsets of the first `count` + 1 lines (fewer if the text has fewer); LF and CRLF breaks only."""
+    """Offsets of the first `count` + 1 lines (fewer if the text has fewer)."""
     starts = [0]
     for m in _BREAK.finditer(text):
         if m.end() >= len(text):
@@ -247,45 +290,58 @@ def _line_starts(text: str, count: int) -> list[int]:
     return starts
 
 
-_BREAK = re.compile(r"\r?\n")
-_NON_SPACE = re.compile(r"\S")
-
-
 def _read_csv(data: bytes, aliases, required) -> RawTable:
-    """Reads what _read_csv_lines reads, without splitting the whole text into lines first.
-
-    Splitting, re-joining and re-encoding a million lines takes seconds; here the header is found
-    among the first lines and pyarrow gets the rest of the bytes as they are. That gives the same
-    table as long as every line break is LF or CRLF and no line is blank or inside quotes: checked
-    before (cheap byte scans) and after (pyarrow's row count); otherwise _read_csv_lines does it.
-    """
+    fast = _read_csv_fast(data, aliases, required)
+    if fast is not None:
+        return fast
     text, encoding = decode_csv(data)
-    if any(b in data for b in _ODD_BREAK_BYTES) or any(ch in text for ch in _ODD_BREAK_CHARS):
-        return _read_csv_lines(text, encoding, text.splitlines(), aliases, required)
-    starts = _line_starts(text, HEADER_SCAN_ROWS)
-    cut = starts[HEADER_SCAN_ROWS] if len(starts) > HEADER_SCAN_ROWS else len(text)
-    if text.count("\r", 0, cut) != text.count("\r\n", 0, cut):
-        return _read_csv_lines(text, encoding, text.splitlines(), aliases, required)
-    head_rows = list(csv.reader(text[:cut].splitlines()))
+    if encoding == "GB18030":
+        # pyarrow reads UTF-8 only: hand it the text re-encoded.
+        fast = _read_csv_fast(text.encode("utf-8"), aliases, required, encoding)
+        if fast is not None:
+            return fast
+    return _read_csv_lines(text, encoding, split_lines(text), aliases, required)
+
+
+def _read_csv_fast(data: bytes, aliases, required, encoding: str | None = None) -> RawTable | None:
+    """The table _read_csv_lines would read, without decoding or splitting the whole file; None
+    where that cannot be guaranteed (the caller then takes the slow path).
+
+    Only the first lines are decoded (to find the header) and pyarrow gets the rest of the bytes
+    as they are, validating the UTF-8 as it parses. Its rows are numbered as lines, which holds
+    when no line below the header is blank, no line break is a lone CR and no quoted cell spans
+    lines: checked before (byte scans) and after (pyarrow's row count is the number of LFs + 1).
+    """
+    start = 3 if data.startswith(_BOM) else 0
+    if encoding is None:
+        encoding = "UTF-8 (BOM)" if start else "UTF-8"
+    whole = len(data) - start <= _HEAD_BYTES
+    try:
+        # An incremental decoder: the cut may fall inside a character.
+        head = codecs.getincrementaldecoder("utf-8")().decode(data[start: start + _HEAD_BYTES], final=whole)
+    except UnicodeDecodeError:
+        return None
+    starts = _line_starts(head, HEADER_SCAN_ROWS)
+    if len(starts) <= HEADER_SCAN_ROWS and not whole:
+        return None
+    cut = starts[HEADER_SCAN_ROWS] if len(starts) > HEADER_SCAN_ROWS else len(head)
+    head_rows = list(csv.reader(split_lines(head[:cut])))
     hi, mapping = find_header(head_rows, aliases, required)
-    begin = starts[hi + 1] if hi + 1 < len(starts) else len(text)
-    if not _NON_SPACE.search(text, begin):  # nothing below the header
-        return _read_csv_lines(text, encoding, text.splitlines(), aliases, required)
-    if encoding.startswith("UTF-8"):
-        body, offset = data, (3 if encoding == "UTF-8 (BOM)" else 0) + len(text[:begin].encode("utf-8"))
-    else:
-        body, offset = text[begin:].encode("utf-8"), 0
-    end = len(body)
-    while end > offset and body[end - 1] in b"\r\n":
+    if hi + 1 >= len(starts):
+        return None  # nothing, or only blank lines, below the header: the slow path says so
+    offset = start + len(head[: starts[hi + 1]].encode("utf-8"))
+    end = len(data)
+    while end > offset and data[end - 1] in b"\r\n":
         end -= 1
-    trailing_blank_lines = len(body[end:].splitlines()) - 1
-    if body.count(b"\r", offset, end) != body.count(b"\r\n", offset, end) or trailing_blank_lines > 1:
-        # A lone CR, or blank lines at the end that _read_csv_lines would see as "\n\n".
-        return _read_csv_lines(text, encoding, text.splitlines(), aliases, required)
-    table = _arrow_csv(pa.py_buffer(memoryview(body)[offset:end]), len(head_rows[hi]))
+    first = _NON_SPACE.search(data, offset, end)
+    if first is None or data[first.start()] >= 0x80:
+        return None  # only (perhaps Unicode) spaces below the header
+    if data.find(b"\r", offset, end) >= 0 and _LONE_CR.search(data, offset, end):
+        return None
+    table = _arrow_csv(pa.py_buffer(memoryview(data)[offset:end]), len(head_rows[hi]))
     # One row per LF: no blank line (pyarrow skips those) and no line break inside quotes.
-    if isinstance(table, Exception) or table.num_rows != body.count(b"\n", offset, end) + 1:
-        return _read_csv_lines(text, encoding, text.splitlines(), aliases, required)
+    if isinstance(table, Exception) or table.num_rows != data.count(b"\n", offset, end) + 1:
+        return None
     return _arrow_raw(table, head_rows[hi], hi, mapping, encoding)
 
 
@@ -297,7 +353,8 @@ def _arrow_csv(body, width: int):
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(invalid_row_handler=None),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=True, quoted_strings_can_be_null=True
+                column_types={n: pa.large_string() for n in names}, null_values=[""],
+                strings_can_be_null=True, quoted_strings_can_be_null=True,
             ),
         )
     except pa.ArrowInvalid as exc:
@@ -336,22 +393,85 @@ def _csv_module(header, hi: int, lines: list[str], aliases, required, encoding) 
         line_of.append(hi + 2 + done)
         done = reader.line_num
     return _from_rows(rows, 1, aliases, required, encoding, line_of=line_of)
+# Bytes that can begin, and bytes that can end, a value with white space at either end (what
+# str.strip() and pyarrow's utf8_trim_whitespace remove): ASCII white space, and the first / last
+# byte of U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 in UTF-8.
+_WS_FIRST = np.zeros(256, dtype=bool)
+_WS_FIRST[[*range(9, 14), *range(28, 33), 0xC2, 0xE1, 0xE2, 0xE3]] = True
+_WS_LAST = np.zeros(256, dtype=bool)
+_WS_LAST[[*range(9, 14), *range(28, 33), *range(0x80, 0x8B), 0x9F, 0xA0, 0xA8, 0xA9, 0xAF]] = True
 
 
-def _arrow_raw(table, header, hi, mapping, encoding) -> RawTable:
-    columns = {}
-    for j, f in mapping.items():
-        col = table.column(j)
-        col = pc.utf8_trim_whitespace(col)
-        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
-        columns[f] = pd.Series(col.to_pandas(types_mapper=pd.ArrowDtype)).astype("str")
+def _strip(col) -> pa.ChunkedArray:
+    """Cells as text without surrounding white space, empty ones as null.
+
+    Trimming a million cells copies the column; the first and last byte of each value show the few
+    that might need it, and only if one of those really changes is the column trimmed.
+    """
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    return pa.chunked_array([_strip_chunk(c) for c in chunks], pa.large_string())
+
+
+def _strip_chunk(arr: pa.Array) -> pa.Array:
+    if pa.types.is_null(arr.type):
+        return pa.nulls(len(arr), pa.large_string())
+    if arr.type != pa.large_string():  # what pandas' str dtype holds: no cast when making the Series
+        arr = arr.cast(pa.large_string())
+    if not len(arr):
+        return arr
+    offsets, data = _string_buffers(arr)
+    valid = np.diff(offsets) > 0
+    if arr.null_count:
+        valid &= arr.is_valid().to_numpy(zero_copy_only=False)
+    suspect = np.zeros(len(arr), dtype=bool)
+    suspect[valid] = _WS_FIRST[data[offsets[:-1][valid]]] | _WS_LAST[data[offsets[1:][valid] - 1]]
+    if suspect.any():
+        sub = arr.take(pa.array(np.flatnonzero(suspect)))
+        if not pc.all(pc.equal(pc.utf8_trim_whitespace(sub), sub)).as_py():
+            arr = pc.utf8_trim_whitespace(arr)
+            offsets, _ = _string_buffers(arr)
+            valid = np.diff(offsets) > 0
+            if arr.null_count:
+                valid &= arr.is_valid().to_numpy(zero_copy_only=False)
+    if arr.null_count == len(arr) - int(valid.sum()):
+        return arr  # no empty text to turn into null
+    # The same offsets and bytes with a validity bitmap that also hides the empty cells: no copy.
+    bits = np.concatenate([np.zeros(arr.offset, dtype=bool), valid]) if arr.offset else valid
+    validity = pa.py_buffer(np.packbits(bits, bitorder="little"))
+    return pa.Array.from_buffers(pa.large_string(), len(arr), [validity, *arr.buffers()[1:]], offset=arr.offset)
+
+
+def _string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The value offsets (len + 1) and the UTF-8 bytes of a large_string array, as numpy views."""
+    _, off, data = arr.buffers()
+    offsets = np.frombuffer(off, dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+    return offsets, (np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(1, dtype=np.uint8))
+
+
+def _arrow_raw(table, header, hi, mapping, encoding, drop_empty: bool = False) -> RawTable:
+    """The RawTable of an Arrow table of text cells whose first row is the line after the header.
+
+    drop_empty drops the rows without any text in any cell, as _from_rows does (a spreadsheet's
+    blank rows); row numbers stay those of the sheet.
+    """
     n = table.num_rows
+    cols = {f: _strip(table.column(j)) for j, f in mapping.items()}
     start = hi + 2
-    headers = [h.strip() for h in header]
+    row_numbers = list(range(start, start + n))
+    if drop_empty and cols:
+        empty = np.logical_and.reduce([c.is_null().to_numpy(zero_copy_only=False) for c in cols.values()])
+        for j in range(table.num_columns):
+            if j not in mapping and empty.any():
+                empty &= _strip(table.column(j)).is_null().to_numpy(zero_copy_only=False)
+        if empty.any():
+            keep = np.flatnonzero(~empty)
+            cols = {f: c.take(pa.array(keep)) for f, c in cols.items()}
+            row_numbers = (start + keep).tolist()
+    headers = [cell_text(h) or "" for h in header]
     return RawTable(
         headers=headers,
-        columns=columns,
-        row_numbers=list(range(start, start + n)),
+        columns={f: pd.Series(pd.array(c, dtype="str")) for f, c in cols.items()},
+        row_numbers=row_numbers,
         header_row=hi + 1,
         unmapped=[h for j, h in enumerate(headers) if j not in mapping and h],
         encoding=encoding,
