@@ -17,6 +17,7 @@ from examdash.importers.kinds import (
     check_ids,
     clean_code,
     duplicate_keys,
+    first_duplicates,
     map_dict,
     map_values,
     normalise_ids,
@@ -49,6 +50,13 @@ def _map_text(s: pd.Series, mapping: dict) -> pd.Series:
     if len(out) and out.isna().all():
         return pd.Series([None] * len(s), index=s.index, dtype=object)  # what the lambda gave
     return out
+
+
+def _code_or_name(code: pd.Series, name: pd.Series, by_name: dict) -> pd.Series:
+    """The code where the file gives one, else the code the name stands for (missing if unknown)."""
+    if not (~present(code) & present(name)).any():
+        return code
+    return code.where(present(code), _map_text(name, by_name))
 
 
 def batch_column(con, ck: Checker, cols, n, batch: str | None) -> pd.Series:
@@ -119,25 +127,24 @@ def registrations(con, ck: Checker, cols, n, batch):
 
     site_tab = _lookup(con, "select site_code, site_name, school_code from sites")
     site_code = clean_code(_col(cols, "site_code", n))
-    site_name = _col(cols, "site_name", n).str.strip()
-    by_name = dict(zip(site_tab.site_name, site_tab.site_code))
-    site = site_code.where(present(site_code), _map_text(site_name, by_name))
+    site_name = _col(cols, "site_name", n)
+    site = _code_or_name(site_code, site_name, dict(zip(site_tab.site_name, site_tab.site_code)))
     known_sites = set(site_tab.site_code)
     ck.flag(~present(site_code) & ~present(site_name), "site_code", "考点代码和考点名称至少填一项")
     ck.flag(present(site_code) & ~site_code.isin(known_sites).to_numpy(), "site_code",
             lambda i: f"考点代码「{site_code.iat[i]}」不存在：请先导入考点")
     ck.flag(~present(site_code) & present(site_name) & site.isna().to_numpy(), "site_name",
             lambda i: f"考点名称「{site_name.iat[i]}」不存在：请先导入考点")
-    site_school = map_dict(site, dict(zip(site_tab.site_code, site_tab.school_code)))
 
     school_tab = _lookup(con, "select school_code, school_name from schools")
     sc_code = clean_code(_col(cols, "school_code", n))
-    sc_name = _col(cols, "school_name", n).str.strip()
-    sc_by_name = dict(zip(school_tab.school_name, school_tab.school_code))
-    school = sc_code.where(present(sc_code), _map_text(sc_name, sc_by_name))
+    sc_name = _col(cols, "school_name", n)
+    school = _code_or_name(sc_code, sc_name, dict(zip(school_tab.school_name, school_tab.school_code)))
     social = (ctype == "社会考生").to_numpy()
     # Social candidates are registered and paid for by the school that runs their site.
-    school = school.where(present(school) | ~social, site_school)
+    if (social & ~present(school)).any():
+        site_school = map_dict(site, dict(zip(site_tab.site_code, site_tab.school_code)))
+        school = school.where(present(school) | ~social, site_school)
     ck.flag(present(sc_code) & ~sc_code.isin(set(school_tab.school_code)).to_numpy(), "school_code",
             lambda i: f"院校代码「{sc_code.iat[i]}」不存在：请先导入院校")
     ck.flag(~present(sc_code) & present(sc_name) & ~present(school), "school_name",
@@ -145,10 +152,16 @@ def registrations(con, ck: Checker, cols, n, batch):
     ck.flag(~present(sc_code) & ~present(sc_name) & ~social, "school_code", "在校生须填写院校代码或院校名称")
 
     when = parse_dates(ck, _col(cols, "registered_at", n), "registered_at", with_time=True)
-    deadlines = _lookup(con, "select batch_code, reg_deadline from batches")
-    dl = pd.to_datetime(b.map(dict(zip(deadlines.batch_code, deadlines.reg_deadline))), errors="coerce")
-    late = (when.notna() & dl.notna() & (when >= dl + pd.Timedelta(days=1))).to_numpy()
-    ck.flag(late, "registered_at", lambda i: f"报名时间 {when.iat[i]:%Y-%m-%d %H:%M} 晚于报名截止日 {dl.iat[i]:%Y-%m-%d}", "warning")
+    deadlines = _lookup(con, "select batch_code, reg_deadline from batches where reg_deadline is not null")
+    late = np.zeros(n, dtype=bool)
+    deadline_of = {}
+    for code, deadline in zip(deadlines.batch_code, pd.to_datetime(deadlines.reg_deadline)):
+        late_here = (b == code).fillna(False).to_numpy() & (when >= deadline + pd.Timedelta(days=1)).to_numpy()
+        if late_here.any():
+            late |= late_here
+            deadline_of[code] = deadline
+    ck.flag(late, "registered_at",
+            lambda i: f"报名时间 {when.iat[i]:%Y-%m-%d %H:%M} 晚于报名截止日 {deadline_of[b.iat[i]]:%Y-%m-%d}", "warning")
 
     ticket = clean_code(_col(cols, "ticket_no", n))
     out = pd.DataFrame({
@@ -157,10 +170,13 @@ def registrations(con, ck: Checker, cols, n, batch):
         "ticket_no": ticket, "status": status,
     })
     duplicate_keys(ck, out, ["batch_code", "id_no", "level"])
-    with_ticket = out[present(ticket)]
-    dup_t = with_ticket.duplicated(subset=["batch_code", "ticket_no"], keep="first")
+    has_ticket = present(ticket)
     mask = np.zeros(n, dtype=bool)
-    mask[with_ticket.index[dup_t.to_numpy()]] = True
+    if has_ticket.all():
+        mask = first_duplicates(out, ["batch_code", "ticket_no"])
+    elif has_ticket.any():
+        rows = np.flatnonzero(has_ticket)
+        mask[rows[first_duplicates(out.take(rows), ["batch_code", "ticket_no"])]] = True
     ck.flag(mask, "ticket_no", lambda i: f"准考证号「{ticket.iat[i]}」在文件中出现多次")
     _ticket_taken(con, ck, out, ticket)
     return out
@@ -170,8 +186,11 @@ def _ticket_taken(con, ck: Checker, out: pd.DataFrame, ticket: pd.Series) -> Non
     """A ticket already held by another stored candidate (one this file does not cover) is an error."""
     mine = out[["batch_code", "ticket_no", "id_no", "level"]].assign(idx=np.arange(len(out)))
     mine = mine[present(mine["ticket_no"])]
-    if mine.empty:
-        return
+    if mine.empty or not _lookup(
+        con, "select 1 from registrations where ticket_no is not null and list_contains($b, batch_code) limit 1",
+        {"b": sorted({x for x in mine["batch_code"].dropna().unique()})},
+    ).shape[0]:
+        return  # no stored ticket in these batches to clash with
     cur = con.cursor()
     try:
         cur.register("_tickets", mine)
