@@ -230,16 +230,18 @@ def _compare_sql(kind: str) -> tuple[str, str]:
         target = spec.table
     on = " and ".join(f"t.{k} = s.{k}" for k in key)
     same = " and ".join(f"t.{c} is not distinct from s.{c}" for c in values)
-    sql = (f"create or replace temp table _cmp as select s.*, case when t.{key[0]} is null then 'added' "
+    sql = (f"create or replace temp view _cmp as select s.*, case when t.{key[0]} is null then 'added' "
            f"when {same} then 'unchanged' else 'replaced' end as _change from _stage s left join {target} t on {on}")
     return sql, on
 
 
 def _stage(cur, kind: str, frame: pd.DataFrame) -> None:
-    """The validated frame as a temp table typed like the target table.
+    """The validated frame as the temp view _stage, typed like the target table, and _cmp beside it.
 
-    One CREATE TABLE AS: DuckDB 2.0.0 loses the rows of a temp table that is created empty and then
-    filled with more than one row group (122,880 rows) inside a transaction.
+    Views, not tables: a million rows copied into a temp table and again into a comparison table
+    cost more than reading the frame once per statement. (A temp table would also have to be one
+    CREATE TABLE AS: DuckDB 2.0.0 loses the rows of a temp table that is created empty and then
+    filled with more than one row group, 122,880 rows, inside a transaction.)
     """
     cols = TABLE_COLUMNS[kind]
     types = dict(cur.execute(
@@ -248,9 +250,8 @@ def _stage(cur, kind: str, frame: pd.DataFrame) -> None:
     ).fetchall())
     cur.register("_frame", frame[cols])
     select = ", ".join(f'cast("{c}" as {types[c]}) as "{c}"' for c in cols)
-    create = f"create or replace temp table _stage as select {select} from _frame"
-    cur.execute(create)
-    cur.unregister("_frame")
+    cur.execute(f"create or replace temp view _stage as select {select} from _frame")
+    cur.execute(_compare_sql(kind)[0])
 
 
 def _counts(cur, result: ImportResult) -> None:
@@ -262,7 +263,6 @@ def _count_changes_only(con, kind, frame, result) -> None:
     cur = con.cursor()
     try:
         _stage(cur, kind, frame)
-        cur.execute(_compare_sql(kind)[0])
         _counts(cur, result)
     finally:
         cur.close()
@@ -272,8 +272,6 @@ def _write(cur, kind: str, frame: pd.DataFrame, result: ImportResult, actor: str
     spec = KINDS[kind]
     cols = TABLE_COLUMNS[kind]
     _stage(cur, kind, frame)
-    compare, on = _compare_sql(kind)
-    cur.execute(compare)
     _counts(cur, result)
     if result.added + result.replaced == 0:
         return
@@ -288,7 +286,9 @@ def _write(cur, kind: str, frame: pd.DataFrame, result: ImportResult, actor: str
             {"who": actor, "at": db.now(), "id": import_id},
         )
         return
-    delete = f"delete from {spec.table} t using _cmp s where {on} and s._change = 'replaced'"
-    insert = f"insert into {spec.table} ({collist}, import_id) select {collist}, $id from _cmp where _change <> 'unchanged'"
-    cur.execute(delete)
-    cur.execute(insert, {"id": import_id})
+    on = _compare_sql(kind)[1]
+    if result.replaced:
+        cur.execute(f"delete from {spec.table} t using _cmp s where {on} and s._change = 'replaced'")
+    # With the replaced rows gone, _cmp calls them 'added'; a file of new rows needs no comparison.
+    source = "_cmp where _change <> 'unchanged'" if result.unchanged else "_stage"
+    cur.execute(f"insert into {spec.table} ({collist}, import_id) select {collist}, $id from {source}", {"id": import_id})
