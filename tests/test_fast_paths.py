@@ -135,6 +135,7 @@ def _sheet(regs, *, lead_blank_col=False):
 @pytest.mark.parametrize("lead_blank_col", [False, True])
 def test_xlsx_text_sheet_is_read_by_fastexcel_as_calamine_reads_it(tmp_path, regs, lead_blank_col):
     path = write_xlsx_cells(_sheet(regs, lead_blank_col=lead_blank_col), tmp_path / "报名.xlsx")
+    assert not reading._typed_cells_near_top(path)
     assert reading._xlsx_text_table(path) is not None
     fast = reading.read_table(path, REG.alias_map, REG.required)
     _same(fast, _plain_xlsx(path))
@@ -145,10 +146,38 @@ def test_xlsx_with_numbers_goes_through_calamine(tmp_path, regs):
     cells = _sheet(regs.head(4))
     cells[4][list(regs.columns).index("准考证号")] = 232045200001.0
     path = write_xlsx_cells(cells, tmp_path / "报名.xlsx")
+    assert reading._typed_cells_near_top(path)
     assert reading._xlsx_text_table(path) is None
     raw = reading.read_table(path, REG.alias_map, REG.required)
     assert raw.columns["ticket_no"].iat[0] == "232045200001"
     _same(raw, _plain_xlsx(path))
+
+
+def test_xlsx_with_numbers_below_the_peek_still_goes_through_calamine(tmp_path, regs, monkeypatch):
+    cells = _sheet(regs)
+    cells[-1][list(regs.columns).index("准考证号")] = 232045200001.0
+    path = write_xlsx_cells(cells, tmp_path / "报名.xlsx")
+    monkeypatch.setattr(reading, "_SHEET_PEEK_BYTES", 2000)
+    assert not reading._typed_cells_near_top(path)
+    raw = reading.read_table(path, REG.alias_map, REG.required)
+    assert raw.columns["ticket_no"].iat[-1] == "232045200001"
+    _same(raw, _plain_xlsx(path))
+
+
+def test_xlsx_first_sheet_is_read_when_there_are_several(tmp_path, regs):
+    import xlsxwriter
+
+    path = tmp_path / "报名.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    first, second = wb.add_worksheet("报名"), wb.add_worksheet("说明")
+    for i, row in enumerate([list(regs.columns), *regs.head(3).values.tolist()]):
+        for j, v in enumerate(row):
+            first.write_string(i, j, v)
+    second.write_number(0, 0, 1.0)
+    wb.close()
+    assert reading._first_sheet_member(__import__("zipfile").ZipFile(path)) == "xl/worksheets/sheet1.xml"
+    assert not reading._typed_cells_near_top(path)
+    _same(reading.read_table(path, REG.alias_map, REG.required), _plain_xlsx(path))
 
 
 def test_strip_trims_only_what_needs_it():

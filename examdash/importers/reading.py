@@ -155,8 +155,45 @@ def _xlsx_text_table(path: Path) -> pa.RecordBatch | None:
         return None
 
 
+_CELL_TAG = re.compile(rb"<c\b([^>]*?)(/?)>")
+_CELL_TYPE = re.compile(rb'\bt="([^"]*)"')
+_TEXT_CELL_TYPES = (b"s", b"inlineStr", b"str")
+_SHEET_PEEK_BYTES = 1 << 20
+
+
+def _typed_cells_near_top(path: Path) -> bool:
+    """Whether the first cells of the first sheet (its first megabyte of XML) hold a number, date,
+    boolean or error: then fastexcel's text-only read would fail after parsing the whole sheet, so
+    calamine reads it at once. False whenever the peek itself does not work out."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            with zf.open(_first_sheet_member(zf)) as f:
+                head = f.read(_SHEET_PEEK_BYTES)
+    except Exception:  # a damaged file: the readers give the message
+        return False
+    for m in _CELL_TAG.finditer(head):
+        if m.group(2):
+            continue  # <c .../>: an empty cell
+        kind = _CELL_TYPE.search(m.group(1))
+        if kind is None or kind.group(1) not in _TEXT_CELL_TYPES:
+            return True
+    return False
+
+
+def _first_sheet_member(zf: zipfile.ZipFile) -> str:
+    """The zip member of the workbook's first sheet (workbook.xml's order, through its relationships)."""
+    book = zf.read("xl/workbook.xml")
+    rid = re.search(rb'<sheet\b[^>]*?\br:id="([^"]+)"', book).group(1)
+    rels = zf.read("xl/_rels/workbook.xml.rels")
+    for rel in re.finditer(rb"<Relationship\b[^>]*>", rels):
+        if re.search(rb'\bId="' + re.escape(rid) + rb'"', rel.group(0)):
+            target = re.search(rb'\bTarget="([^"]+)"', rel.group(0)).group(1).decode()
+            return target.lstrip("/") if target.startswith("/") else "xl/" + target
+    raise KeyError(rid)
+
+
 def _read_xlsx(path: Path, aliases, required) -> RawTable:
-    table = _xlsx_text_table(path)
+    table = None if _typed_cells_near_top(path) else _xlsx_text_table(path)
     if table is None:
         rows, first = read_rows_xlsx(path)
         return _from_rows(rows, first, aliases, required, None)
