@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from examdash import domain
 from examdash.importers.kinds import PROVINCES
 
 DEMO_TODAY = "2023-06-14"  # inside the 2023-1 publicity window, so every page has something live

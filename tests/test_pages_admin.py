@@ -5,7 +5,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from examdash import auth, demo, import_ui, web
+from examdash import auth, import_ui, web
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,6 @@ cache, session value or URL; organiser pages refuse them."""
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
