@@ -10,21 +10,25 @@ import codecs
 import csv
 import datetime as dt
 import functools
+import logging
 import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import fastexcel
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import fastexcel
 import python_calamine
 
 HEADER_SCAN_ROWS = 30
+# fastexcel logs a warning for a column with no cells ("falling back to string"), which is what we
+# want anyway; unsilenced it would reach the command line's stderr.
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
 # Python's \s (every character str.isspace() accepts) spelled out: pandas hands
 # .str.replace(SPACE_RUN, "", regex=True) to pyarrow, while r"\s+" makes it run re cell by cell.
 SPACE_RUN = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
@@ -328,6 +332,7 @@ def _line_starts(text: str, count: int) -> list[int]:
 
 
 def _read_csv(data: bytes, aliases, required) -> RawTable:
+    """The fast path where it gives the same table as the slow one (_read_csv_lines), else the slow one."""
     fast = _read_csv_fast(data, aliases, required)
     if fast is not None:
         return fast
@@ -430,6 +435,8 @@ def _csv_module(header, hi: int, lines: list[str], aliases, required, encoding) 
         line_of.append(hi + 2 + done)
         done = reader.line_num
     return _from_rows(rows, 1, aliases, required, encoding, line_of=line_of)
+
+
 # Bytes that can begin, and bytes that can end, a value with white space at either end (what
 # str.strip() and pyarrow's utf8_trim_whitespace remove): ASCII white space, and the first / last
 # byte of U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 in UTF-8.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from examdash.domain import yuan_to_fen
 from examdash.importers.kinds import (
     ABSENT_WORDS,
     ATTENDANCE_ALIASES,
@@ -24,7 +25,6 @@ from examdash.importers.kinds import (
     parse_dates,
     present,
 )
-from examdash.domain import yuan_to_fen
 from examdash.importers.reading import SPACE_RUN
 
 SCHOOL_TYPES = {"本科": "本科", "高职": "高职", "高职专科": "高职", "专科": "高职", "高等职业": "高职",
