@@ -246,7 +246,7 @@ def map_values(ck: Checker, s: pd.Series, f: str, table: dict, what: str, allowe
 
     Each distinct value is normalised once (a million cells hold a handful of values)."""
     lookup = {v: table.get(norm_header(v)) for v in s.dropna().unique()}
-    if all(isinstance(t, str) and t == v for v, t in lookup.items()):
+    if lookup and all(isinstance(t, str) and t == v for v, t in lookup.items()):
         return s  # every value already in its canonical spelling (初级, 在校生…): nothing to map or flag
     norm = map_dict(s, {v: t for v, t in lookup.items() if t is not None})
     if len(norm) and norm.isna().all():
