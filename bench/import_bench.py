@@ -152,6 +152,7 @@ def step_import(db_file: str, path: str, batch: str, profile: bool = False) -> d
         "added": res.added, "replaced": res.replaced, "unchanged": res.unchanged,
         "errors": len(res.errors), "warnings": len(res.warnings), "summary": res.summary(),
         "lines": res.lines(limit=5) if res.issues else [],
+        "phases": "，".join(f"{k} {v:.2f} s" for k, v in res.seconds.items()),
     }
     if prof is not None:
         import io
@@ -250,6 +251,7 @@ def main(argv=None) -> int:
         for name, res in (("(a) xlsx", a), ("(d) 重新导入 xlsx", d), ("(b) CSV", b)):
             print(f"  {name}：{res['summary']}（打开数据库 {res['connect_s']:.2f} s，不计入；"
                   f"库中该批次 {res['stored']} 行）")
+            print(f"    分步：{res['phases']}")
             for line in res["lines"]:
                 print("    " + line)
 

@@ -676,3 +676,16 @@ def test_payment_amounts(empty_db, tmp_path, demo_frames, demo_world):
     assert result.ok, result.lines()
     assert scalar(empty_db, "select amount_fen from payments where bank_ref = $r",
                   {"r": pay.loc[0, "银行流水号"]}) == 123456
+
+
+def test_a_rejected_or_checked_file_leaves_no_copy_behind(empty_db, empty_db_path, tmp_path, regs):
+    bad = regs.copy()
+    bad.loc[0, "级别"] = "高级"
+    folder = imports_dir(empty_db_path)
+    before = sorted(folder.iterdir()) if folder.exists() else []
+    assert not _import(empty_db, "registrations", bad, tmp_path / "坏.csv", db_file=empty_db_path).ok
+    assert _import(empty_db, "registrations", regs, tmp_path / "好.csv", db_file=empty_db_path, dry_run=True).ok
+    assert (sorted(folder.iterdir()) if folder.exists() else []) == before
+    result = _import(empty_db, "registrations", regs, tmp_path / "好.csv", db_file=empty_db_path)
+    assert result.written
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*(p.name for p in before), f"{result.sha256[:16]}_好.csv"])

@@ -8,7 +8,10 @@ the original is kept under <db>_imports/.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +54,7 @@ class ImportResult:
     import_id: int | None = None
     written: bool = False
     preview: pd.DataFrame | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # 读取 / 校验 / 写入 / 提交: where the time went
 
     @property
     def errors(self) -> list[Issue]:
@@ -99,6 +103,23 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def _copy_aside(path: Path, part: Path) -> Path | OSError:
+    """The file copied to `part`, or the error, which matters only if the import goes on to write."""
+    try:
+        part.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, part)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        return exc
+    return part
+
+
+def _discard(keep) -> None:
+    copied = keep.result() if keep is not None else None
+    if isinstance(copied, Path):
+        copied.unlink(missing_ok=True)
+
+
 def _silent(fraction: float, text: str) -> None:
     return None
 
@@ -113,12 +134,17 @@ def validate_file(con, kind: str, path: Path, *, batch: str | None = None, file_
     progress(0.05, "读取文件")
     path = Path(path)
     result = ImportResult(kind=kind, file_name=file_name or path.name)
+    started = time.perf_counter()
     try:
-        result.sha256 = sha256_of(path)
-        raw: RawTable = read_table(path, spec.alias_map, spec.required)
+        # hashlib lets go of the GIL: the hash is taken while the file is parsed.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            sha = pool.submit(sha256_of, path)
+            raw: RawTable = read_table(path, spec.alias_map, spec.required)
+            result.sha256 = sha.result()
     except ReadError as exc:
         result.issues.append(Issue(None, None, str(exc)))
         return result, None
+    result.seconds["读取"] = time.perf_counter() - started
     progress(0.35, f"校验 {len(raw.row_numbers):,} 行")
     result.header_row = raw.header_row
     result.encoding = raw.encoding
@@ -146,6 +172,7 @@ def validate_file(con, kind: str, path: Path, *, batch: str | None = None, file_
     frame = VALIDATORS[kind](con, ck, raw.columns, n, batch)
     result.issues = sorted(ck.issues, key=lambda i: (i.severity != "error", i.row or 0))
     result.preview = frame.head(20)
+    result.seconds["校验"] = time.perf_counter() - started - result.seconds["读取"]
     return result, frame
 
 
@@ -164,7 +191,21 @@ def import_file(
     if kind not in KINDS:
         raise ValueError(f"未知的导入类型 {kind!r}；可选：{', '.join(KINDS)}")
     path = Path(path)
-    result, frame = validate_file(con, kind, path, batch=batch, file_name=file_name, progress=progress)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The original is copied aside (in the kernel, without the GIL) while the file is validated.
+        keep = None
+        if db_file is not None and not dry_run:
+            part = imports_dir(Path(db_file)) / f".{time.time_ns()}_{Path(file_name or path.name).name}.part"
+            keep = pool.submit(_copy_aside, path, part)
+        try:
+            result, frame = validate_file(con, kind, path, batch=batch, file_name=file_name, progress=progress)
+        except BaseException:
+            _discard(keep)
+            raise
+        if not result.ok:
+            _discard(keep)  # nothing is written, so nothing is kept
+            keep = None
+        copied = keep.result() if keep is not None else None
     if not result.ok or dry_run:
         if dry_run and result.ok:
             progress(0.7, "比对已有数据")
@@ -172,13 +213,16 @@ def import_file(
         progress(1.0, "校验完成")
         return result
     progress(0.6, "写入数据库")
+    started = time.perf_counter()
     stored = None
-    if db_file is not None:
-        folder = imports_dir(Path(db_file))
-        folder.mkdir(parents=True, exist_ok=True)
-        stored = folder / f"{result.sha256[:16]}_{Path(result.file_name).name}"
-        if not stored.exists():
-            shutil.copyfile(path, stored)
+    if isinstance(copied, OSError):
+        raise copied
+    if copied is not None:
+        stored = copied.parent / f"{result.sha256[:16]}_{Path(result.file_name).name}"
+        if stored.exists():
+            copied.unlink()
+        else:
+            os.replace(copied, stored)
     with db.transaction(con) as cur:
         import_id = int(cur.execute("select nextval('import_seq')").fetchall()[0][0])
         result.import_id = import_id
@@ -207,6 +251,8 @@ def import_file(
         db.audit(cur, actor, "import", f"{kind}:{result.file_name}",
                  {"sha256": result.sha256, "added": result.added, "replaced": result.replaced,
                   "unchanged": result.unchanged, "import_id": result.import_id})
+        result.seconds["写入"] = time.perf_counter() - started
+    result.seconds["提交"] = time.perf_counter() - started - result.seconds["写入"]
     result.written = True
     progress(1.0, "导入完成")
     return result
