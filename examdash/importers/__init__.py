@@ -296,7 +296,8 @@ def _stage(cur, kind: str, frame: pd.DataFrame) -> None:
     ).fetchall())
     cur.register("_frame", frame[cols])
     select = ", ".join(f'cast("{c}" as {types[c]}) as "{c}"' for c in cols)
-    cur.execute(f"create or replace temp view _stage as select {select} from _frame")
+    stage = f"create or replace temp view _stage as select {select} from _frame"  # identifiers: TABLE_COLUMNS
+    cur.execute(stage)
     cur.execute(_compare_sql(kind)[0])
 
 
@@ -334,7 +335,9 @@ def _write(cur, kind: str, frame: pd.DataFrame, result: ImportResult, actor: str
         return
     on = _compare_sql(kind)[1]
     if result.replaced:
-        cur.execute(f"delete from {spec.table} t using _cmp s where {on} and s._change = 'replaced'")
+        delete = f"delete from {spec.table} t using _cmp s where {on} and s._change = 'replaced'"
+        cur.execute(delete)
     # With the replaced rows gone, _cmp calls them 'added'; a file of new rows needs no comparison.
     source = "_cmp where _change <> 'unchanged'" if result.unchanged else "_stage"
-    cur.execute(f"insert into {spec.table} ({collist}, import_id) select {collist}, $id from {source}", {"id": import_id})
+    insert = f"insert into {spec.table} ({collist}, import_id) select {collist}, $id from {source}"
+    cur.execute(insert, {"id": import_id})

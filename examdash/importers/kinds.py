@@ -371,7 +371,7 @@ def _repeated_hashes(keys: pd.DataFrame) -> np.ndarray | None:
     try:
         cur.register("_keys", keys)
         hashed = "select hash(*columns(*)) as h from _keys"
-        repeated = cur.execute(f"select h from ({hashed}) group by h having count(*) > 1").fetchnumpy()["h"]
+        repeated = cur.execute("select h from (" + hashed + ") group by h having count(*) > 1").fetchnumpy()["h"]
         if not len(repeated):
             return np.zeros(0, dtype=np.int64)
         return np.flatnonzero(np.isin(cur.execute(hashed).fetchnumpy()["h"], repeated))
