@@ -373,19 +373,31 @@ def score_table(f: Filters, masked: bool, run: Run | None = None, limit: int | N
 
 def score_download(f: Filters, masked: bool, ext: str, run: Run | None = None) -> tuple[bytes, str, str]:
     """(bytes, file name, MIME type) of the whole filtered score table as .xlsx or .csv."""
-    table = score_table(f, masked, run)
-    name = score_download_name(f, ext)
-    data = exports.to_xlsx(table, "成绩表") if ext == "xlsx" else exports.to_csv(table)
-    return data, name, MIME[ext]
+    return _score_file(score_table(f, masked, run), ext), score_download_name(f, ext), MIME[ext]
+
+
+def _score_file(table: pd.DataFrame, ext: str) -> bytes:
+    return exports.to_xlsx(table, "成绩表") if ext == "xlsx" else exports.to_csv(table)
 
 
 def score_download_name(f: Filters, ext: str) -> str:
     return exports.file_name("成绩表", f.describe(), ext)
 
 
-def deferred_download(f: Filters, masked: bool, ext: str) -> Callable[[], bytes]:
+def deferred_download(f: Filters, masked: bool, ext: str, audit: Callable[[str, dict], None] | None = None,
+                      ) -> Callable[[], bytes]:
     """The download's bytes, built only when the user clicks (a 1M-row table is not built on every
-    rerun). Streamlit runs the callable outside the script, so the identity's scope and the
-    connection are captured now."""
+    rerun). Streamlit runs the callable outside the script, so the identity's scope, the
+    connection and the audit writer are captured now. The audit entry is written when the file is
+    built, so the button needs no rerun: a rerun would hand both buttons new file ids, and a second
+    click while it ran would ask for an id that no longer exists and get nothing."""
     run = runner(web.con(), web.scope())
-    return lambda: score_download(f, masked, ext, run)[0]
+    audit = audit or web.audit_as_current_user()
+
+    def build() -> bytes:
+        table = score_table(f, masked, run)
+        data = _score_file(table, ext)
+        audit(score_download_name(f, ext), {"rows": len(table), "filters": f.describe(), "masked": masked, "format": ext})
+        return data
+
+    return build

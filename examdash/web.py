@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -108,6 +109,19 @@ def audit(action: str, target: str | None = None, detail: dict | None = None) ->
     user = current_user()
     with db.transaction(con()) as cur:
         db.audit(cur, user.username if user else "anonymous", action, target, detail)
+
+
+def audit_as_current_user() -> Callable[[str, dict], None]:
+    """A download audit writer for code that runs outside the script (a deferred download): the
+    user and the connection are taken now, while the session is at hand."""
+    user, connection = current_user(), con()
+    name = user.username if user else "anonymous"
+
+    def write(target: str, detail: dict) -> None:
+        with db.transaction(connection) as cur:
+            db.audit(cur, name, "download", target, detail)
+
+    return write
 
 
 ROLE_LABELS = auth.ROLES

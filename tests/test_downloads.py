@@ -139,3 +139,30 @@ def test_formulas_in_names_are_neutralised(fresh_db, fresh_db_path, tmp_path, ca
         for k, name in enumerate(FORMULAS):
             assert table.loc[f"2399991{k:05d}", "姓名"] == "'" + (name if not masked else masked_name(name))
         assert not any(str(v).startswith(("=", "+", "-", "@")) for v in table.to_numpy().ravel())
+
+
+def test_deferred_download_audits_when_built_as_the_user_who_clicked(fresh_db, monkeypatch, cand):
+    """The score table's download is built outside the script, on click: the scope and the user are
+    the ones captured on the page, and the audit entry is written then, with the rows served."""
+    from examdash import web
+    from examdash.auth import User
+
+    counts = ex.select(cand, BATCH).school_code.value_counts()
+    own = counts.index[0]
+    school = User(username="school1", role="school", school_code=own, display_name="院校")
+    monkeypatch.setattr(web, "con", lambda: fresh_db)
+    monkeypatch.setattr(web, "current_user", lambda: school)
+    monkeypatch.setattr(web, "scope", lambda: Scope(role="school", school_code=own, username="school1"))
+    build = analytics.deferred_download(Filters(BATCH), True, "csv")
+    monkeypatch.setattr(web, "current_user", lambda: None)  # the session is gone when the click comes
+    monkeypatch.setattr(web, "scope", lambda: pytest.fail("scope read outside the script"))
+    before = fresh_db.execute("select count(*) from audit_log").fetchone()[0]
+    sheet = csv_frame(build())
+    assert len(sheet) == counts[own] and set(sheet["院校代码"]) == {own}
+    rows = fresh_db.execute(
+        "select actor, action, target, detail from audit_log order by event_at desc limit 1").fetchone()
+    assert fresh_db.execute("select count(*) from audit_log").fetchone()[0] == before + 1
+    actor, action, target, detail = rows
+    assert (actor, action) == ("school1", "download")
+    assert target == analytics.score_download_name(Filters(BATCH), "csv")
+    assert f'"rows": {counts[own]}' in detail and '"masked": true' in detail

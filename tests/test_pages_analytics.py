@@ -3,11 +3,14 @@ shown compared with pandas on the demo export files."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from pathlib import Path
 
+import openpyxl
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 import analytics_expected as ex
@@ -21,6 +24,21 @@ PAGES = ["app_pages/registrations.py", "app_pages/attendance.py", "app_pages/sco
 @pytest.fixture(scope="module")
 def cand(demo_files):
     return ex.candidates(demo_files)
+
+
+@pytest.fixture
+def deferred(monkeypatch):
+    """The callables handed to st.download_button, by deferred file id, to run as the server would."""
+    found: dict = {}
+    original = MediaFileManager.add_deferred
+
+    def spy(self, callable_, *args, **kwargs):
+        file_id = original(self, callable_, *args, **kwargs)
+        found[file_id] = callable_
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    return found
 
 
 def sign_in(demo_db_con, username: str):
@@ -169,7 +187,7 @@ def test_scores_page(app_env, demo_db_con, cand):
     assert len(at.get("plotly_chart")) >= 8
 
 
-def test_scores_page_unmasked_view_and_downloads_are_audited(app_env, demo_db_con, cand):
+def test_scores_page_unmasked_view_and_downloads_are_audited(app_env, demo_db_con, cand, deferred):
     at = open_page("app_pages/scores.py", sign_in(demo_db_con, "staff"))
     d = ex.select(cand, "2023-1")
     scores = table(at, "考试批次", "准考证号", "姓名", "身份证号")
@@ -193,12 +211,18 @@ def test_scores_page_unmasked_view_and_downloads_are_audited(app_env, demo_db_co
     at.run()
     assert audit_count("view_unmasked") == before + 1  # audited once per tick, not per rerun
 
-    downloads = audit_count("download")
     labels = [b.label for b in at.get("download_button")]
     assert any(".xlsx" in x for x in labels) and any(".csv" in x for x in labels)
-    at.get("download_button")[0].click().run()
-    assert not at.exception
+    buttons = {b.key: b for b in at.get("download_button") if b.key.startswith("scores_table_download_")}
+    # the click must not rerun the script: a rerun hands both buttons new file ids, and a second
+    # click while it runs would ask for an id that is gone and get nothing
+    assert buttons and all(b.proto.ignore_rerun for b in buttons.values())
+    # the file is built on click, outside the script (as Streamlit's server does), and audited then
+    downloads = audit_count("download")
+    data = deferred[buttons["scores_table_download_xlsx"].proto.deferred_file_id]()
     assert audit_count("download") == downloads + 1
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    assert sum(1 for _ in sheet.iter_rows(values_only=True)) == len(d) + 1
     target, detail = demo_db_con.execute(
         "select target, detail from audit_log where action = 'download' order by audit_id desc limit 1").fetchall()[0]
     assert target == "成绩表_2023-1.xlsx"
