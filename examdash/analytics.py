@@ -384,15 +384,14 @@ def score_download_name(f: Filters, ext: str) -> str:
     return exports.file_name("成绩表", f.describe(), ext)
 
 
-def deferred_download(f: Filters, masked: bool, ext: str, audit: Callable[[str, dict], None] | None = None,
-                      ) -> Callable[[], bytes]:
+def deferred_download(f: Filters, masked: bool, ext: str) -> Callable[[], bytes]:
     """The download's bytes, built only when the user clicks (a 1M-row table is not built on every
     rerun). Streamlit runs the callable outside the script, so the identity's scope, the
     connection and the audit writer are captured now. The audit entry is written when the file is
     built, so the button needs no rerun: a rerun would hand both buttons new file ids, and a second
     click while it ran would ask for an id that no longer exists and get nothing."""
     run = runner(web.con(), web.scope())
-    audit = audit or web.audit_as_current_user()
+    audit = web.audit_as_current_user()
 
     def build() -> bytes:
         table = score_table(f, masked, run)
