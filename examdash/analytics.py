@@ -391,12 +391,13 @@ def deferred_download(f: Filters, masked: bool, ext: str) -> Callable[[], bytes]
     built, so the button needs no rerun: a rerun would hand both buttons new file ids, and a second
     click while it ran would ask for an id that no longer exists and get nothing."""
     run = runner(web.con(), web.scope())
-    audit = web.audit_as_current_user()
+    audit = web.auditor()
 
     def build() -> bytes:
         table = score_table(f, masked, run)
         data = _score_file(table, ext)
-        audit(score_download_name(f, ext), {"rows": len(table), "filters": f.describe(), "masked": masked, "format": ext})
+        audit("download", score_download_name(f, ext),
+              {"rows": len(table), "filters": f.describe(), "masked": masked, "format": ext})
         return data
 
     return build

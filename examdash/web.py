@@ -105,23 +105,21 @@ def query_live(name: str, **params) -> pd.DataFrame:
     return queries.run(con(), name, params, scope())
 
 
-def audit(action: str, target: str | None = None, detail: dict | None = None) -> None:
-    user = current_user()
-    with db.transaction(con()) as cur:
-        db.audit(cur, user.username if user else "anonymous", action, target, detail)
-
-
-def audit_as_current_user() -> Callable[[str, dict], None]:
-    """A download audit writer for code that runs outside the script (a deferred download): the
-    user and the connection are taken now, while the session is at hand."""
+def auditor() -> Callable[..., None]:
+    """An audit writer bound to the signed-in user and the connection, taken now: code that runs
+    outside the script (a deferred download) has no session to ask later."""
     user, connection = current_user(), con()
-    name = user.username if user else "anonymous"
+    actor = user.username if user else "anonymous"
 
-    def write(target: str, detail: dict) -> None:
+    def write(action: str, target: str | None = None, detail: dict | None = None) -> None:
         with db.transaction(connection) as cur:
-            db.audit(cur, name, "download", target, detail)
+            db.audit(cur, actor, action, target, detail)
 
     return write
+
+
+def audit(action: str, target: str | None = None, detail: dict | None = None) -> None:
+    auditor()(action, target, detail)
 
 
 ROLE_LABELS = auth.ROLES
