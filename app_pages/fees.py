@@ -111,7 +111,7 @@ with tabs[6]:
                             key="fees_statement_school")
         name = fees.statement_file_name(code, names[code])
         st.caption("对账单包括全部批次：汇总、分批次、报名费用明细（单价及其来源）、到账记录与计费规则。")
-        st.download_button("下载对账单 .xlsx", fees.statement_xlsx(web.query, code), file_name=name,
+        st.download_button("下载对账单 .xlsx", fees.statement_xlsx(web.query, code, web.now()), file_name=name,
                            mime=fees_views.XLSX_MIME, key="fees_statement_download",
                            on_click=web.audit, args=("download", name, {"school": code}))
     zip_name = f"费用对账单_{describe}.zip"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from examdash import auth, db, web
+from examdash import auth, web
 
 ACTION_LABELS = {
     "login": "登录", "login_failed": "登录失败", "login_refused_locked": "锁定期间尝试登录", "login_oidc": "单位账号登录",
@@ -47,7 +47,7 @@ def audit_actions() -> list[str]:
 
 
 def audit_log(action: str | None, actor: str | None, days: int) -> pd.DataFrame:
-    df = web.query_live("audit_log", action=action, actor=actor, since=str(db.now().date() - pd.Timedelta(days=days)))
+    df = web.query_live("audit_log", action=action, actor=actor, since=str(web.today() - pd.Timedelta(days=days)))
     df["action"] = df["action"].map(lambda a: ACTION_LABELS.get(a, a))
     return df.rename(columns={"audit_id": "编号", "event_at": "时间", "actor": "操作人", "action": "操作",
                               "target": "对象", "detail": "详情"})

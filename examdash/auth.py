@@ -86,7 +86,7 @@ def create_user(con, username, display_name, role, password, *, school_code=None
             "insert into users (username, display_name, role, school_code, email, active, password_hash, created_at) "
             "values ($u, $d, $r, $s, $e, true, $h, $t)",
             {"u": username, "d": display_name or username, "r": role, "s": school_code, "e": email,
-             "h": hash_password(password), "t": db.now()},
+             "h": hash_password(password), "t": db.now(cur)},
         )
         db.audit(cur, actor, "user_add", username, {"role": role, "school_code": school_code})
     return User(username, display_name or username, role, school_code)
@@ -134,7 +134,7 @@ def _load(cur, username: str) -> User | None:
 def authenticate(con, username: str, password: str, *, now: dt.datetime | None = None) -> User:
     """Check a password; throttle by user name (5 failures lock it for 15 minutes). Every attempt is audited."""
     username = (username or "").strip()
-    now = now or db.now()
+    now = now or db.now(con)
     if not username or not password:
         raise AuthError("请输入用户名和密码")
     # The transaction must commit the failure count and the audit row, so the refusal is raised after it.

@@ -127,24 +127,32 @@ def set_meta(cur, key: str, value: str | None) -> None:
         cur.execute("insert into meta values ($k, $v)", {"k": key, "v": value})
 
 
-def today(con=None) -> dt.date:
-    """The real date in Asia/Shanghai, unless pinned by EXAMDASH_TODAY or the database (the demo)."""
+def pinned_day(con=None) -> dt.date | None:
+    """The day "today" is pinned to (EXAMDASH_TODAY, or the database's meta for the demo), if any."""
     pinned = os.environ.get("EXAMDASH_TODAY") or (get_meta(con, "today") if con is not None else None)
-    if pinned:
-        return dt.date.fromisoformat(pinned)
-    return dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+    return dt.date.fromisoformat(pinned) if pinned else None
 
 
-def now() -> dt.datetime:
-    """Wall-clock time in Asia/Shanghai, naive (DuckDB timestamps are stored without zone)."""
-    return dt.datetime.now(ZoneInfo(TIMEZONE)).replace(tzinfo=None)
+def now(con=None) -> dt.datetime:
+    """The app's one clock: wall-clock time in Asia/Shanghai, naive (DuckDB timestamps are stored
+    without zone). With the day pinned the whole clock moves to that day, date and time together, so
+    every timestamp the app writes (audit, imports, score versions, reviews, logins) agrees with the
+    dates its pages show."""
+    real = dt.datetime.now(ZoneInfo(TIMEZONE)).replace(tzinfo=None)
+    day = pinned_day(con)
+    return real if day is None else dt.datetime.combine(day, real.time())
+
+
+def today(con=None) -> dt.date:
+    """The date of the app's clock (the real date in Asia/Shanghai unless pinned)."""
+    return now(con).date()
 
 
 def audit(cur, actor: str, action: str, target: str | None = None, detail: dict | None = None) -> None:
     cur.execute(
         "insert into audit_log (event_at, actor, action, target, detail) values ($at, $actor, $action, $target, $detail)",
         {
-            "at": now(),
+            "at": now(cur),
             "actor": actor,
             "action": action,
             "target": target,

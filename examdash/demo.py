@@ -270,8 +270,21 @@ def write_csv(frame: pd.DataFrame, path: Path, encoding: str = "utf-8-sig", titl
     path.write_bytes(body.encode(encoding))
 
 
-def generate(out: Path, seed: int = 20230527, candidates: int = 60000) -> list[tuple[str, Path, str | None]]:
-    """Write the demo exports into `out`; returns (kind, file, batch) in import order."""
+def sat_batches(today: str | None = DEMO_TODAY) -> set[str]:
+    """The exam plan's batches whose exam day is not after `today` (all of them for None)."""
+    from examdash import plan as plan_mod
+
+    return {b.code for b in plan_mod.load_plan().batches if today is None or b.exam_date <= dt.date.fromisoformat(today)}
+
+
+def generate(out: Path, seed: int = 20230527, candidates: int = 60000,
+             today: str | None = DEMO_TODAY) -> list[tuple[str, Path, str | None]]:
+    """Write the demo exports into `out`; returns (kind, file, batch) in import order.
+
+    Sign-in sheets and scores exist only for batches whose exam day is not after `today` (the demo's
+    pinned day: 2023-2 is sat on 06-16, so on 06-14 it has registrations and nothing else); None
+    writes them for every batch."""
+    sat = sat_batches(today)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     world = make_world(seed)
@@ -300,6 +313,8 @@ def generate(out: Path, seed: int = 20230527, candidates: int = 60000) -> list[t
     files.append(("registrations", p, None))
 
     for batch, enc in (("2023-1", "gb18030"), ("2023-2", "utf-8")):
+        if batch not in sat:
+            continue
         att = make_attendance(world, regs[batch], seed + int(batch[-1]))
         p = out / f"签到表_{batch}.csv"
         write_csv(att, p, enc)
@@ -331,16 +346,26 @@ def generate(out: Path, seed: int = 20230527, candidates: int = 60000) -> list[t
 def finish(con, db_file: Path, seed: int = 20230527) -> None:
     """After the exports are imported: demo accounts, 'today' pinned inside the 2023-1 window, and a
     handful of review requests filed in that window."""
-    from examdash import auth, db
+    from examdash import auth
 
+    pin_today(con)
     existing = {r[0] for r in con.cursor().execute("select username from users").fetchall()}
     for username, display, role, school in demo_users(con):
         if username not in existing:
             auth.create_user(con, username, display, role, DEMO_PASSWORD[role], school_code=school, actor="demo")
+    make_reviews(con)
+
+
+def pin_today(con) -> None:
+    """Pin the database's clock to DEMO_TODAY (once): the imports that follow, and every page, live on that day."""
+    from examdash import db
+
+    if db.get_meta(con, "today") == DEMO_TODAY:
+        return
     with db.transaction(con) as cur:
         db.set_meta(cur, "today", DEMO_TODAY)
+    with db.transaction(con) as cur:  # its own transaction: the audit row is stamped by the pinned clock
         db.audit(cur, "demo", "pin_today", DEMO_TODAY)
-    make_reviews(con)
 
 
 DEMO_PASSWORD = {"admin": "Admin-2023demo", "staff": "Staff-2023demo", "school": "School-2023demo"}

@@ -200,7 +200,7 @@ def assign_payment(con, bank_ref: str, school_code: str | None, actor: str, note
             "select 1 from schools where school_code = $c", {"c": school_code}
         ).fetchall():
             raise ValueError(f"院校代码 {school_code} 不存在")
-        at = db.now()
+        at = db.now(cur)
         note = (note or "").strip() or None
         cur.execute("delete from payment_assignments where bank_ref = $r", {"r": bank_ref})
         cur.execute(
@@ -287,13 +287,19 @@ def _statement_inputs(q, school: str | None, province: str | None = None) -> dic
     }
 
 
-def statement_frames(con_or_query_fn, school_code: str) -> dict[str, pd.DataFrame]:
+def _made_at(con_or_query_fn, at: dt.datetime | None) -> dt.datetime:
+    """When a statement is made, on the app's clock (callers holding only a query function pass it)."""
+    return at or db.now(con_or_query_fn if hasattr(con_or_query_fn, "execute") else None)
+
+
+def statement_frames(con_or_query_fn, school_code: str, at: dt.datetime | None = None) -> dict[str, pd.DataFrame]:
     """The 对账单 of one school as sheets: 汇总, 分批次, 报名费用明细, 到账记录, 计费规则.
     With a school-scoped query function only that school's own rows can appear."""
-    return _statement_sheets(_statement_inputs(_query_fn(con_or_query_fn), school_code), school_code)
+    return _statement_sheets(_statement_inputs(_query_fn(con_or_query_fn), school_code), school_code,
+                             _made_at(con_or_query_fn, at))
 
 
-def _statement_sheets(inputs: dict[str, pd.DataFrame], school_code: str) -> dict[str, pd.DataFrame]:
+def _statement_sheets(inputs: dict[str, pd.DataFrame], school_code: str, at: dt.datetime) -> dict[str, pd.DataFrame]:
     bal, batches, lines, pays = (inputs[k] for k in ("balances", "batches", "lines", "payments"))
     row = bal.iloc[0] if len(bal) else None
     charged = int(row.charged_fen) if row is not None else 0
@@ -307,7 +313,7 @@ def _statement_sheets(inputs: dict[str, pd.DataFrame], school_code: str) -> dict
                 "生成时间"],
         "内容": [school_code, name, province, f"{int(lines.registrations.sum()) if len(lines) else 0}",
                 f"{yuan_text(charged)} 元", f"{yuan_text(paid)} 元", balance_words(balance), settlement_words(settlement),
-                f"{len(pays)}", f"{db.now():%Y-%m-%d %H:%M}"],
+                f"{len(pays)}", f"{at:%Y-%m-%d %H:%M}"],
         # Numbers in a column of their own: exports.neutralise treats text beginning with '-' as a formula.
         "金额（元）": money_cells([None, None, None, None, charged, paid, balance, settlement, None, None]),
     })
@@ -372,23 +378,25 @@ def _with_total(df: pd.DataFrame, label_col: str, values: dict) -> pd.DataFrame:
     return out
 
 
-def statement_xlsx(con_or_query_fn, school_code: str) -> bytes:
+def statement_xlsx(con_or_query_fn, school_code: str, at: dt.datetime | None = None) -> bytes:
     """The school's 对账单 as an .xlsx (several sheets), from a connection or a query function."""
-    return exports.to_xlsx(statement_frames(con_or_query_fn, school_code))
+    return exports.to_xlsx(statement_frames(con_or_query_fn, school_code, at))
 
 
 def statement_file_name(school_code: str, school_name: str | None) -> str:
     return exports.file_name("费用对账单", f"{school_code}_{school_name or ''}", "xlsx")
 
 
-def statements_zip(con_or_query_fn, province: str | None = None, school: str | None = None) -> bytes:
+def statements_zip(con_or_query_fn, province: str | None = None, school: str | None = None,
+                   at: dt.datetime | None = None) -> bytes:
     """Every listed school's 对账单 (the same workbook statement_xlsx makes) in one .zip, the queries
     run once for all schools."""
     inputs = _statement_inputs(_query_fn(con_or_query_fn), school, province)
+    at = _made_at(con_or_query_fn, at)
     parts = {k: dict(tuple(df.groupby("school_code", sort=False))) for k, df in inputs.items()}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for code, name in zip(inputs["balances"].school_code, inputs["balances"].school_name):
             mine = {k: parts[k].get(code, inputs[k].iloc[0:0]).reset_index(drop=True) for k in inputs}
-            zf.writestr(statement_file_name(code, name), exports.to_xlsx(_statement_sheets(mine, code)))
+            zf.writestr(statement_file_name(code, name), exports.to_xlsx(_statement_sheets(mine, code, at)))
     return buf.getvalue()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from examdash import exports, fees, queries, web
+from examdash import db, exports, fees, queries, web
 from examdash.fees import yuan, yuan_text
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -200,7 +200,8 @@ def all_statements(province: str | None, school: str | None):
     scope, con = web.scope(), web.con()
 
     def build() -> bytes:
-        return fees.statements_zip(lambda name, **params: queries.run(con, name, params, scope), province, school)
+        return fees.statements_zip(lambda name, **params: queries.run(con, name, params, scope), province, school,
+                                   at=db.now(con))
 
     return build
 
@@ -255,7 +256,7 @@ def school() -> SchoolFees:
     """本校费用: the signed-in school's own statement. The school comes from the identity only."""
     user = web.require("school")
     code = user.school_code
-    sheets = fees.statement_frames(web.query, code)
+    sheets = fees.statement_frames(web.query, code, web.now())
     bal = web.query("fee_balances", school=code)
     lines = web.query("fee_lines", school=code)
     batches = web.query("fee_school_batches", school=code)

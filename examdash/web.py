@@ -35,6 +35,11 @@ def today() -> dt.date:
     return db.today(con())
 
 
+def now() -> dt.datetime:
+    """The app's clock (moved whole to the pinned day when one is pinned)."""
+    return db.now(con())
+
+
 def current_user() -> User | None:
     user = st.session_state.get(USER_KEY)
     if user is None:

@@ -140,16 +140,19 @@ def demo_frames(demo_world):
         "2023-2": demo.make_registrations(demo_world, DEMO_CANDIDATES - n1, "2023-2", DEMO_SEED),
     }
     att, scores = {}, {}
-    for batch in regs:
+    for batch in sorted(demo.sat_batches() & set(regs)):  # as demo.generate: no results before the exam day
         att[batch] = demo.make_attendance(demo_world, regs[batch], DEMO_SEED + int(batch[-1]))
         scores[batch] = demo.make_scores(demo_world, regs[batch], att[batch], batch, DEMO_SEED)
     return {"registrations": regs, "attendance": att, "scores": scores}
 
 
-def _build_db(path: Path, files):
-    """Import `files` in order into a new database at `path`; returns the open connection."""
+def _build_db(path: Path, files, pin: bool = False):
+    """Import `files` in order into a new database at `path`; returns the open connection. With `pin`,
+    the database's clock is pinned to the demo's day first, as `python -m examdash demo` does."""
     con = db.connect(path)
     try:
+        if pin:
+            demo.pin_today(con)
         for kind, file, batch in files:
             result = import_file(con, kind, file, batch=batch, actor="demo", db_file=path)
             assert result.ok, "\n".join(result.lines(limit=20))
@@ -164,7 +167,7 @@ def demo_db_path(demo_files, tmp_path_factory) -> Path:
     """The demo database, built once through the importers. Read it (read_only=True) but never
     write to it: tests that write use fresh_db, a copy. Checked at the end of the session."""
     path = tmp_path_factory.mktemp("demo_db") / "demo.duckdb"
-    con = _build_db(path, demo_files)
+    con = _build_db(path, demo_files, pin=True)
     try:
         demo.finish(con, path, seed=DEMO_SEED)
     finally:
