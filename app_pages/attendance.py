@@ -2,13 +2,17 @@
 
 import streamlit as st
 
-from examdash import analytics, charts, filters, web
+from examdash import analytics, charts, filters, views, web
 
 web.require("admin", "staff")
 f = filters.sidebar()
+st.title("考勤")
+phase = views.batch_phase(f.batch)
+if not phase.has_results:
+    st.info(f"{views.batch_name(f.batch)}：{phase.text}。")
+    st.stop()
 view = analytics.attendance_view(f)
 
-st.title("考勤")
 st.caption(f"筛选：{f.describe()}。缺考率 = 缺考 /（实到 + 缺考）；违纪计入实到；没有签到记录和成绩的考生记为未登记。")
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
     col.metric(label, value, help=help_text)

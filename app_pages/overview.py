@@ -20,6 +20,8 @@ with st.expander("日程表"):
     st.dataframe(data.calendar_table, hide_index=True, key="overview_calendar_table")
 
 st.subheader("各级别概况")
+if not data.phase.has_results:
+    st.info(f"{data.batch_name}：{data.phase.text}。")
 st.plotly_chart(charts.level_funnel(data.by_level), key="overview_levels")
 with st.expander("各级别数字"):
     st.dataframe(data.by_level_table, hide_index=True, key="overview_levels_table")

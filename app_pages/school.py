@@ -2,13 +2,17 @@
 
 import streamlit as st
 
-from examdash import charts, filters, portal, web
+from examdash import charts, filters, portal, views, web
 
 user = web.require("school")
 f = filters.sidebar(("batch",))
 view = portal.school_view(f.batch)
 
 st.title(f"本校成绩 · {view.school_name}")
+phase = views.batch_phase(f.batch)
+if not phase.has_results:
+    st.info(f"{views.batch_name(f.batch)}：{phase.text}。")
+    st.stop()
 st.caption(f"院校代码 {view.school_code}；省份 {view.province or '—'}。其他院校只显示汇总数字，不显示个人信息或排名。")
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
     col.metric(label, value, help=help_text)

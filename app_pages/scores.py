@@ -3,10 +3,15 @@ distributions, theory against practical, and the filtered score table to downloa
 
 import streamlit as st
 
-from examdash import analytics, charts, filters, web
+from examdash import analytics, charts, filters, views, web
 
 web.require("admin", "staff")
 f = filters.sidebar()
+st.title("成绩")
+phase = views.batch_phase(f.batch)
+if not phase.has_results:
+    st.info(f"{views.batch_name(f.batch)}：{phase.text}。")
+    st.stop()
 view = analytics.scores_view(f)
 
 
@@ -19,7 +24,6 @@ def _audit_unmasked(describe: str) -> None:
         web.audit("view_unmasked", "成绩表", {"filters": describe})
 
 
-st.title("成绩")
 st.caption(f"筛选：{f.describe()}。合格率 = 合格 / 实考；{view.rules}。")
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
     col.metric(label, value, help=help_text)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from examdash import charts, web
+from examdash import charts, plan, web
 from examdash.fees import yuan_text as fee_yuan
 
 
@@ -26,10 +26,25 @@ def stage_of(calendar: pd.DataFrame, day: dt.date) -> str:
     return "本批次日程已结束"
 
 
+def batch_phase(batch: str) -> plan.Phase:
+    """Where the batch stands today: pages show this instead of empty figures before the exam."""
+    b = web.query("batches")
+    row = b[b.batch_code == batch].iloc[0]
+    d = lambda c: pd.Timestamp(row[c]).date()  # noqa: E731
+    return plan.phase(d("exam_date"), d("reg_deadline"), d("publicity_start"), d("publicity_end"), d("cert_from"),
+                      web.today())
+
+
+def batch_name(batch: str) -> str:
+    b = web.query("batches")
+    return b.loc[b.batch_code == batch, "batch_name"].iat[0]
+
+
 @dataclass
 class Overview:
     batch_name: str
     today: dt.date
+    phase: plan.Phase
     stage_now: str
     headline: list[tuple[str, str, str]]
     calendar: pd.DataFrame
@@ -61,10 +76,15 @@ def overview(batch: str) -> Overview:
     fees = web.query("fee_totals", batch=batch).iloc[0]
     balance = int(fees.balance_fen)
     rules = "；".join(f"{r.level}：{charts.RULE_LABELS[r.pass_rule]}" for r in by_level.itertuples())
+    phase = batch_phase(batch)
+    if phase.has_results:
+        results = [("实考人数", f"{totals.sat:,}", "已签到或有成绩（不含缺考）"),
+                   ("合格率", pct(rate), f"合格 {totals.passed:,} / 实考 {totals.sat:,}。合格规则：{rules}")]
+    else:
+        results = [("实考人数", "未考试", phase.text), ("合格率", "未考试", f"{phase.text}。合格规则：{rules}")]
     headline = [
         ("报名人数", f"{totals.registered:,}", "有效报名（不含已取消）"),
-        ("实考人数", f"{totals.sat:,}", "已签到或有成绩（不含缺考）"),
-        ("合格率", pct(rate), f"合格 {totals.passed:,} / 实考 {totals.sat:,}。合格规则：{rules}"),
+        *results,
         ("考点 / 院校", f"{totals.sites:,} / {totals.schools:,}", "有报名的考点数与院校数"),
         ("待处理复核", f"{totals.open_review_items:,}",
          f"成绩公示期：{window.publicity_start:%m-%d} 至 {window.publicity_end:%m-%d}，{window_text}"),
@@ -82,4 +102,4 @@ def overview(batch: str) -> Overview:
     ).rename(columns={"level": "级别", "registered": "报名", "sat": "实考", "passed": "合格"})[
         ["级别", "报名", "实考", "缺考", "合格", "合格率", "合格规则"]]
     name = batches.loc[batches.batch_code == batch, "batch_name"].iat[0]
-    return Overview(name, today, stage_of(cal, today), headline, cal, table, by_level, level_table)
+    return Overview(name, today, phase, stage_of(cal, today), headline, cal, table, by_level, level_table)

@@ -17,7 +17,7 @@ per_site as (
         count(*)::bigint as registered,
         count_if(sat)::bigint as present,
         count_if(not sat and (attendance_status is not null or score_version is not null))::bigint as absent,
-        count_if(attendance_status = '违纪')::bigint as violations,
+        count_if(attendance_status is not distinct from '违纪')::bigint as violations,
         count_if(attendance_status is null and score_version is null)::bigint as unrecorded
     from results_in
     group by site_code

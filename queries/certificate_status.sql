@@ -6,7 +6,7 @@ with batch_row as (
     select publicity_start, publicity_end, cert_from from batches where batch_code = $batch
 ),
 school_results as (
-    select school_code, count(*)::bigint as registered, count_if(passed)::bigint as passed
+    select school_code, count(*)::bigint as registered, count_if(passed is true)::bigint as passed
     from results
     where batch_code = $batch
       and ($scope_school is null or school_code = $scope_school)

@@ -14,7 +14,7 @@ per_level as (
         level,
         count(*)::bigint as registered,
         count_if(sat)::bigint as sat,
-        count_if(passed)::bigint as passed,
+        count_if(passed is true)::bigint as passed,
         count_if(sat and score_version is not null)::bigint as scored
     from results_in
     group by level

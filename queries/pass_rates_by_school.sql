@@ -18,7 +18,7 @@ per_school as (
         level,
         count(*)::bigint as registered,
         count_if(sat)::bigint as sat,
-        count_if(passed)::bigint as passed
+        count_if(passed is true)::bigint as passed
     from results_in
     group by school_code, level
 ),

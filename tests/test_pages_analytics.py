@@ -71,13 +71,13 @@ def pct(x) -> str:
     return f"{x:.1%}"
 
 
-def steps(cand):
+def steps(cand, batch: str):
     """A filter sequence touching every shared filter; each step keeps the earlier ones."""
-    d = cand[(cand.batch == "2023-2") & (cand.level == "中级") & (cand.province == "广东省")]
+    d = cand[(cand.batch == batch) & (cand.level == "中级") & (cand.province == "广东省")]
     site = d.site_code.value_counts().index[0]
     school = d.school_code.value_counts().index[0]
     return [
-        ("filters_batch", "2023-2", {"batch": "2023-2"}),
+        ("filters_batch", batch, {"batch": batch}),
         ("filters_level", "中级", {"level": "中级"}),
         ("filters_province", "广东省", {"province": "广东省"}),
         ("filters_candidate_type", "在校生", {"candidate_type": "在校生"}),
@@ -87,16 +87,18 @@ def steps(cand):
     ]
 
 
-def drive(at: AppTest, cand, check) -> None:
-    """Default view, then every filter in turn; `check(at, d)` compares with the pandas subset d."""
+def drive(at: AppTest, cand, check, batch: str = "2023-2") -> None:
+    """Default view, then every filter in turn, starting with the batch; `check(at, d)` compares with the
+    pandas subset d. (The result pages stay on 2023-1: on the demo's day 2023-2 is not sat yet, and they
+    show its phase instead, see test_before_exam.)"""
     params = {"batch": "2023-1"}
     check(at, ex.select(cand, **params))
-    for key, value, change in steps(cand):
+    for key, value, change in steps(cand, batch):
         at.selectbox(key=key).set_value(value).run()
         assert not at.exception, (key, value, at.exception)
         params.update(change)
         check(at, ex.select(cand, **{k: v for k, v in params.items() if v is not None}))
-    assert at.query_params["batch"] in ("2023-2", ["2023-2"])
+    assert at.query_params["batch"] in (batch, [batch])
 
 
 def test_registrations_page(app_env, demo_db_con, cand):
@@ -150,7 +152,7 @@ def test_attendance_page(app_env, demo_db_con, cand):
         want = ex.attendance(d, "site_code").set_index("site_code")
         assert sites.set_index("考点代码")["缺考"].sort_index().tolist() == want.absent.sort_index().tolist()
 
-    drive(at, cand, check)
+    drive(at, cand, check, batch="2023-1")
 
 
 def test_attendance_page_lists_unusual_sites(app_env, demo_db_con, cand):
@@ -183,7 +185,7 @@ def test_scores_page(app_env, demo_db_con, cand):
             assert sorted(scores["准考证号"]) == sorted(d.ticket_no)
         assert scores["身份证号"].str.fullmatch(r"\d{6}\*{8}[0-9X]{4}").all()
 
-    drive(at, cand, check)
+    drive(at, cand, check, batch="2023-1")
     assert len(at.get("plotly_chart")) >= 8
 
 
