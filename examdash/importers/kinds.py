@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 
 import duckdb
@@ -406,11 +407,24 @@ def duplicate_keys(ck: Checker, frame: pd.DataFrame, key: list[str]) -> None:
     ck.flag(dup, key[-1], lambda i: f"文件内重复：{labels} 与第 {first_rows[key_of[i]]} 行相同")
 
 
-def clean_code(s: pd.Series) -> pd.Series:
-    """Codes, ID and ticket numbers without white space anywhere, upper case."""
+def clean_code(s: pd.Series, ck: Checker | None = None, f: str | None = None) -> pd.Series:
+    """Codes, ID and ticket numbers without white space anywhere, upper case.
+
+    Given the Checker and the field, full-width digits and letters typed into the cells (２３１０…,
+    ｘ) are made half-width first, with one warning for the column; without them (a caller that
+    cannot report) they are left as typed.
+    """
     found = byte_classes(s)
     if found is None:
         found = SPACE_BYTE | LOWER_BYTE | NON_ASCII_BYTE
+    if ck is not None and found & NON_ASCII_BYTE:
+        typed = s
+        s, changed = half_width(s)
+        if len(changed):
+            row = int(ck.rows[changed[0]])
+            ck.issues.append(Issue(row, ck.col(f), (
+                f"「{ck.col(f)}」列有 {len(changed)} 个单元格含全角字符，已转为半角"
+                f"（如第 {row} 行「{typed.iat[int(changed[0])]}」）"), "warning"))
     if found & SPACE_BYTE:
         s = s.str.replace(SPACE_RUN, "", regex=True)
     if found & (LOWER_BYTE | NON_ASCII_BYTE):  # str.upper() also changes ｘ and other non-ASCII letters
@@ -419,6 +433,62 @@ def clean_code(s: pd.Series) -> pd.Series:
 
 
 normalise_ids = clean_code
+
+# U+FF01-U+FF5E, the full-width forms of ASCII ! to ~, are EF BC 81-BF and EF BD 80-9E in UTF-8.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
+
+
+def half_width(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The cells holding full-width ASCII forms (２, Ａ, ｘ, －) normalised with NFKC, and the positions
+    of those cells (ascending).
+
+    Only those cells are normalised: found from the column's bytes (a lead byte EF followed by BC
+    or BD), so a column of other non-ASCII text (姓名) costs one scan of its bytes.
+    """
+    arr = arrow_text(s)
+    if arr is None:
+        texts = s.where(s.notna(), "").astype(str)
+        hit = texts.str.contains(_FULL_WIDTH).to_numpy(dtype=bool)
+        rows = np.flatnonzero(hit)
+        if not len(rows):
+            return s, rows
+        out = s.copy()
+        out.iloc[rows] = [unicodedata.normalize("NFKC", v) for v in texts.iloc[rows]]
+        return out, rows
+    chunks, found, first = [], [], 0
+    for chunk in arr.chunks:
+        rows = _full_width_rows(chunk)
+        if len(rows):
+            mask = np.zeros(len(chunk), dtype=bool)
+            mask[rows] = True
+            chunk = pc.replace_with_mask(chunk, pa.array(mask), pc.utf8_normalize(chunk.take(pa.array(rows)), "NFKC"))
+            found.append(rows + first)
+        chunks.append(chunk)
+        first += len(chunk)
+    if not found:
+        return s, np.zeros(0, dtype=np.int64)
+    out = pa.chunked_array(chunks, arr.type)
+    return pd.Series(pd.array(out, dtype=s.dtype), index=s.index), np.concatenate(found)
+
+
+def _full_width_rows(chunk: pa.Array) -> np.ndarray:
+    """Positions (ascending) of the values of a string array with a character in U+FF01-U+FF5E."""
+    if chunk.type != pa.large_string():
+        chunk = chunk.cast(pa.large_string())
+    if not len(chunk) or chunk.buffers()[2] is None:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset: chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+    lead = np.flatnonzero(data[:-2] == 0xEF)
+    if not len(lead):
+        return np.zeros(0, dtype=np.int64)
+    second, third = data[lead + 1], data[lead + 2]
+    hit = lead[((second == 0xBC) & (third >= 0x81)) | ((second == 0xBD) & (third <= 0x9E))]
+    rows = np.unique(np.searchsorted(offsets, hit + offsets[0], side="right") - 1)
+    if chunk.null_count and len(rows):
+        rows = rows[chunk.is_valid().to_numpy(zero_copy_only=False)[rows]]
+    return rows
+
 
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 _CHECKS = np.frombuffer(b"10X98765432", dtype=np.uint8)

@@ -1,7 +1,10 @@
-"""Reading export files: .xlsx via python-calamine, .csv in UTF-8 / UTF-8-BOM / GB18030.
+"""Reading export files: .xlsx via fastexcel or python-calamine, old .xls via python-calamine, .csv in
+UTF-8 / UTF-8-BOM / GB18030.
 
 Every cell comes back as text (or None): ID and ticket numbers must never become numbers.
-The header row is found below any title rows by matching cells against the kind's aliases.
+The header row is found below any title rows by matching cells against the kind's aliases; in a
+workbook of several sheets (a 填表说明 sheet first, say) the sheet is the first whose header matches.
+Summary and signature lines under the data (合计, 制表人：…, 导出时间：…) are set aside, not read as rows.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ import codecs
 import csv
 import datetime as dt
 import functools
+import html
 import logging
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import fastexcel
@@ -46,6 +51,9 @@ class RawTable:
     header_row: int
     unmapped: list[str]  # file headers that map to no field
     encoding: str | None
+    sheet: str | None = None  # the worksheet read (None for CSV)
+    sheets_matching: list[str] = field(default_factory=list)  # worksheets whose header has every required field
+    footer_rows: list[tuple[int, str]] = field(default_factory=list)  # (row number, text) of skipped 合计/制表人… rows
 
 
 def norm_header(text) -> str:
@@ -96,19 +104,95 @@ def find_header(rows: list[list], aliases: dict[str, str], required: set[str]) -
     The header is the first row where the most required fields are recognised; a title row
     ("2023年第一次…成绩表") matches none.
     """
+    hi, _, mapping = _best_header(rows, aliases, required)
+    if hi < 0:
+        raise ReadError("找不到表头行：前 30 行中没有一行包含这类文件应有的列名")
+    return hi, mapping
+
+
+def _best_header(rows: list[list], aliases: dict[str, str], required: set[str]) -> tuple[int, int, dict[int, str]]:
+    """(index, score, column index -> field) of find_header's row; index -1 when there is none."""
     best = (-1, -1, {})
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         mapping: dict[int, str] = {}
         for j, cell in enumerate(row):
-            field = aliases.get(norm_header(cell))
-            if field and field not in mapping.values():
-                mapping[j] = field
+            f = aliases.get(norm_header(cell))
+            if f and f not in mapping.values():
+                mapping[j] = f
         score = len(set(mapping.values()) & required) * 100 + len(mapping)
         if score > best[1] and len(mapping) >= 2:
             best = (i, score, mapping)
-    if best[0] < 0:
-        raise ReadError("找不到表头行：前 30 行中没有一行包含这类文件应有的列名")
-    return best[0], best[2]
+    return best
+
+
+def _choose_sheet(names: list[str], head_of, aliases, required, sheet: str | None) -> tuple[str, list[str] | None]:
+    """The worksheet to read, and the worksheets whose header (found as find_header finds it in their
+    first rows, head_of(name)) has every required field.
+
+    The list is None for a workbook of one sheet: nothing is peeked at, the read itself tells.
+    """
+    if not names:
+        raise ReadError("工作簿中没有工作表")
+    if sheet is not None and sheet not in names:
+        raise ReadError(f"工作簿中没有名为「{sheet}」的工作表（现有：{'、'.join(names)}）")
+    if len(names) == 1:
+        return names[0], None
+    matching, closest = [], None
+    for name in names:
+        hi, score, mapping = _best_header(head_of(name), aliases, required)
+        if hi < 0:
+            continue
+        if required <= set(mapping.values()):
+            matching.append(name)
+        elif closest is None or score > closest[1]:
+            closest = (name, score, hi, mapping)
+    if sheet is not None:
+        return sheet, matching
+    if matching:
+        return matching[0], matching
+    message = (f"找不到表头行：已查看工作簿中的全部 {len(names)} 张工作表（{'、'.join(names)}），"
+               "前 30 行中都没有包含这类文件全部必需列的表头")
+    if closest is not None:
+        name, _, hi, mapping = closest
+        # The first alias of a field is its label (Kind's alias table is built label first).
+        labels = {f: a for a, f in reversed(aliases.items())}
+        missing = "、".join(labels.get(f, f) for f in sorted(required - set(mapping.values())))
+        message += f"；最接近的是「{name}」第 {hi + 1} 行，缺少：{missing}"
+    raise ReadError(message)
+
+
+# The first non-empty cell of a summary or signature line under the data ("合计", "制表人：张三",
+# "导出时间：2023-06-01 10:00", "共 120 条"). Anchored (re.match) and without nested repeats: linear.
+_FOOTER = re.compile(
+    r"(?:合|总|小|共)\s*计"
+    r"|(?:制表|审核|复核|填表|经办|负责)人"
+    r"|(?:制表|审核|填表)\s*[:：]"
+    r"|(?:导出|打印|制表|填表)(?:时间|日期)"
+    r"|共\s*\d+\s*(?:条|人|名|行|项|笔|个)"
+    r"|以下(?:空白|无数据)"
+)
+# How many of the last rows are looked at for such lines: a handful in any real export.
+FOOTER_SCAN_ROWS = 50
+
+
+def _footer_block(tail: list) -> tuple[int, list[tuple[int, str]]] | None:
+    """Where the trailing block of footer and blank rows begins among the last rows of a table (each
+    a sequence of cells), and its footer rows as (index in tail, the row's text); None when the rows
+    end without a footer row (trailing blank rows alone are left to the caller's rules).
+    """
+    found = []
+    cut = 0
+    for i in range(len(tail) - 1, -1, -1):
+        texts = [t for t in map(cell_text, tail[i]) if t]
+        if not texts:
+            continue
+        if not _FOOTER.match(texts[0]):
+            cut = i + 1
+            break
+        found.append((i, " ".join(texts)))
+    if not found:
+        return None
+    return cut, found[::-1]
 
 
 def decode_csv(data: bytes) -> tuple[str, str]:
@@ -132,26 +216,27 @@ def _looks_binary(data: bytes) -> bool:
     return b"\x00" in data[:4096]
 
 
-def read_rows_xlsx(path: Path) -> tuple[list[list], int]:
-    """All rows of the first sheet and the Excel row number of the first one."""
+def read_rows_xlsx(path: Path, sheet: str | None = None) -> tuple[list[list], int]:
+    """All rows of a sheet (the first unless named) and the Excel row number of the first one."""
     try:
         wb = python_calamine.CalamineWorkbook.from_path(str(path))
-        sheet = wb.get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=False)
+        ws = wb.get_sheet_by_index(0) if sheet is None else wb.get_sheet_by_name(sheet)
+        rows = ws.to_python(skip_empty_area=False)
     except (python_calamine.CalamineError, zipfile.BadZipFile, ValueError, OSError, Exception) as exc:
         raise ReadError(f"不是有效的 .xlsx 文件或文件已损坏（{type(exc).__name__}: {exc}）") from exc
     return rows, 1
 
 
-def _xlsx_text_table(path: Path) -> pa.RecordBatch | None:
-    """The first sheet as Arrow text columns straight from Rust (fastexcel), from row 1 on, when every
-    cell is text or empty, as in the platform's exports; None otherwise. A column holding numbers,
-    dates or booleans needs cell_text's rules (12 digits without ".0", a visible "e+17", 是/否), so
-    such a sheet, and any file fastexcel cannot open, goes through read_rows_xlsx.
+def _xlsx_text_table(path: Path, sheet: str | None = None) -> pa.RecordBatch | None:
+    """A sheet (the first unless named) as Arrow text columns straight from Rust (fastexcel), from row 1
+    on, when every cell is text or empty, as in the platform's exports; None otherwise. A column holding
+    numbers, dates or booleans needs cell_text's rules (12 digits without ".0", a visible "e+17", 是/否),
+    so such a sheet, and any file fastexcel cannot open, goes through read_rows_xlsx.
     """
     try:
         sheet = fastexcel.read_excel(str(path)).load_sheet(
-            0, header_row=None, skip_rows=0, dtype_coercion="strict", schema_sample_rows=None)
+            0 if sheet is None else sheet, header_row=None, skip_rows=0, dtype_coercion="strict",
+            schema_sample_rows=None)
         if any(c.dtype != "string" for c in sheet.selected_columns):
             return None
         return sheet.to_arrow()
@@ -171,9 +256,17 @@ def _typed_cells_near_top(path: Path) -> bool:
     calamine reads it at once. False whenever the peek itself does not work out."""
     try:
         with zipfile.ZipFile(path) as zf:
-            with zf.open(_first_sheet_member(zf)) as f:
-                head = f.read(_SHEET_PEEK_BYTES)
+            return _typed_cells_in(zf, _first_sheet_member(zf))
     except Exception:  # a damaged file: the readers give the message
+        return False
+
+
+def _typed_cells_in(zf: zipfile.ZipFile, member: str) -> bool:
+    """_typed_cells_near_top of the sheet stored as `member`."""
+    try:
+        with zf.open(member) as f:
+            head = f.read(_SHEET_PEEK_BYTES)
+    except Exception:
         return False
     for m in _CELL_TAG.finditer(head):
         if m.group(2):
@@ -186,28 +279,211 @@ def _typed_cells_near_top(path: Path) -> bool:
 
 def _first_sheet_member(zf: zipfile.ZipFile) -> str:
     """The zip member of the workbook's first sheet (workbook.xml's order, through its relationships)."""
+    return _workbook_sheets(zf)[0][1]
+
+
+_ATTR = r"""\b%s=(?:"([^"]*)"|'([^']*)')"""
+
+
+def _attr(tag: bytes, name: str) -> str | None:
+    m = re.search((_ATTR % name).encode(), tag)
+    return None if m is None else html.unescape((m.group(1) if m.group(1) is not None else m.group(2)).decode("utf-8"))
+
+
+def _workbook_sheets(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(name, zip member) of every sheet, in workbook.xml's order (through its relationships)."""
     book = zf.read("xl/workbook.xml")
-    rid = re.search(rb'<sheet\b[^>]*?\br:id="([^"]+)"', book).group(1)
-    rels = zf.read("xl/_rels/workbook.xml.rels")
-    for rel in re.finditer(rb"<Relationship\b[^>]*>", rels):
-        if re.search(rb'\bId="' + re.escape(rid) + rb'"', rel.group(0)):
-            target = re.search(rb'\bTarget="([^"]+)"', rel.group(0)).group(1).decode()
-            return target.lstrip("/") if target.startswith("/") else "xl/" + target
-    raise KeyError(rid)
+    targets = {}
+    for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", zf.read("xl/_rels/workbook.xml.rels")):
+        target = _attr(rel.group(0), "Target")
+        targets[_attr(rel.group(0), "Id")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    sheets = []
+    for tag in re.finditer(rb"<(?:\w+:)?sheet\b[^>]*>", book):
+        rid = _attr(tag.group(0), r"\w+:id")
+        sheets.append((_attr(tag.group(0), "name"), targets[rid]))
+    return sheets
 
 
-def _read_xlsx(path: Path, aliases, required) -> RawTable:
-    table = None if _typed_cells_near_top(path) else _xlsx_text_table(path)
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _column_index(ref: str) -> int:
+    j = 0
+    for ch in ref:
+        if not ch.isalpha():
+            break
+        j = j * 26 + ord(ch.upper()) - 64
+    return j - 1
+
+
+def _run_text(el) -> str:
+    """The text of an <is> or <si>: its <t>, or its rich-text runs' <t>, without phonetic runs (<rPh>)."""
+    parts = []
+    for child in el:
+        name = _local(child.tag)
+        if name == "t":
+            parts.append(child.text or "")
+        elif name == "r":
+            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
+    return "".join(parts)
+
+
+def _peek_rows(zf: zipfile.ZipFile, member: str) -> list[list]:
+    """The first HEADER_SCAN_ROWS rows of a sheet, as text, from its first megabyte of XML.
+
+    To choose among sheets: fastexcel's n_rows and calamine's nrows still parse the whole sheet (a
+    second or so per 100,000 rows), this stops after the rows it needs.
+    """
+    parser = ET.XMLPullParser(events=("end",))
+    rows: list[list] = []
+    shared: list[tuple[int, int]] = []  # (row, column) of shared-string cells, holding the index until resolved
+    with zf.open(member) as f:
+        read = 0
+        while len(rows) < HEADER_SCAN_ROWS and read < _SHEET_PEEK_BYTES:
+            chunk = f.read(1 << 16)
+            if not chunk:
+                break
+            read += len(chunk)
+            parser.feed(chunk)
+            for _, el in parser.read_events():
+                if _local(el.tag) != "row" or len(rows) >= HEADER_SCAN_ROWS:
+                    continue
+                number = int(el.get("r") or len(rows) + 1)
+                rows.extend([] for _ in range(min(number - 1, HEADER_SCAN_ROWS) - len(rows)))
+                row: list = []
+                in_row: list[int] = []  # columns of this row's shared-string cells
+                for c in el:
+                    if _local(c.tag) != "c":
+                        continue
+                    ref = c.get("r")
+                    j = _column_index(ref) if ref else len(row)
+                    row.extend([None] * (j - len(row)))
+                    kind = c.get("t")
+                    if kind == "inlineStr":
+                        value = next((_run_text(x) for x in c if _local(x.tag) == "is"), None)
+                    else:
+                        value = next((x.text for x in c if _local(x.tag) == "v"), None)
+                        if kind == "s" and value is not None:
+                            in_row.append(j)
+                            value = int(value)
+                    row[j:j + 1] = [value]
+                el.clear()
+                if len(rows) < HEADER_SCAN_ROWS:
+                    shared.extend((len(rows), j) for j in in_row)
+                    rows.append(row)
+    if shared:
+        last = max(rows[i][j] for i, j in shared)
+        strings = _shared_strings(zf, last)
+        if len(strings) <= last:  # a shared-strings part stored elsewhere: the caller asks calamine
+            raise LookupError(f"shared string {last} not found")
+        for i, j in shared:
+            rows[i][j] = strings[rows[i][j]]
+    return rows
+
+
+def _shared_strings(zf: zipfile.ZipFile, last: int) -> list[str]:
+    """The workbook's shared strings up to index `last` (the file is read no further)."""
+    names = set(zf.namelist())
+    member = next((m for m in ("xl/sharedStrings.xml", "xl/SharedStrings.xml") if m in names), None)
+    out: list[str] = []
+    if member is None:
+        return out
+    with zf.open(member) as f:
+        for _, el in ET.iterparse(f, events=("end",)):
+            if _local(el.tag) == "si":
+                out.append(_run_text(el))
+                el.clear()
+                if len(out) > last:
+                    break
+    return out
+
+
+def _calamine_head(path: Path, sheet: str) -> list[list]:
+    try:
+        return python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(
+            skip_empty_area=False, nrows=HEADER_SCAN_ROWS)
+    except Exception:  # a damaged sheet matches nothing; the read of the chosen one gives the message
+        return []
+
+
+def _read_xlsx(path: Path, aliases, required, sheet: str | None = None) -> RawTable:
+    chosen, matching, typed = sheet, None, False
+    try:
+        zf = zipfile.ZipFile(path)
+    except Exception:  # a damaged file: the readers give the message
+        zf = None
+    if zf is not None:
+        with zf:
+            try:
+                members = dict(_workbook_sheets(zf))
+            except Exception:
+                members = None
+            if members is not None:
+                def head_of(name):
+                    try:
+                        return _peek_rows(zf, members[name])
+                    except Exception:  # XML this peek does not follow: calamine reads the sheet
+                        return _calamine_head(path, name)
+
+                chosen, matching = _choose_sheet(list(members), head_of, aliases, required, sheet)
+                typed = _typed_cells_in(zf, members[chosen])
+    table = None if typed else _xlsx_text_table(path, chosen)
     if table is None:
-        rows, first = read_rows_xlsx(path)
-        return _from_rows(rows, first, aliases, required, None)
-    head = table.slice(0, HEADER_SCAN_ROWS)
-    head_rows = [list(r) for r in zip(*(c.to_pylist() for c in head.columns))]
-    hi, mapping = find_header(head_rows, aliases, required)
-    return _arrow_raw(table.slice(hi + 1), head_rows[hi], hi, mapping, None, drop_empty=True)
+        rows, first = read_rows_xlsx(path, chosen)
+        raw = _from_rows(rows, first, aliases, required, None)
+    else:
+        head = table.slice(0, HEADER_SCAN_ROWS)
+        head_rows = [list(r) for r in zip(*(c.to_pylist() for c in head.columns))]
+        hi, mapping = find_header(head_rows, aliases, required)
+        raw = _arrow_raw(table.slice(hi + 1), head_rows[hi], hi, mapping, None, drop_empty=True)
+    return _with_sheet(raw, chosen, matching, required)
 
 
-def read_table(path: Path, aliases: dict[str, str], required: set[str]) -> RawTable:
+def _with_sheet(raw: RawTable, sheet: str | None, matching: list[str] | None, required) -> RawTable:
+    raw.sheet = sheet
+    if matching is None:  # one sheet: it matches when its header has every required field
+        matching = [sheet] if sheet is not None and required <= set(raw.columns) else []
+    raw.sheets_matching = matching
+    return raw
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _read_xls(path: Path, data: bytes, aliases, required, sheet: str | None) -> RawTable:
+    """An Excel 97-2003 workbook, through calamine (all of it is in memory anyway: 65,536 rows at most)."""
+    if not data.startswith(_OLE_MAGIC):
+        head = data[:2048].lstrip().lower()
+        if head.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")) or b"<table" in head:
+            raise ReadError("扩展名是 .xls，但内容是网页或 XML 表格（不是真正的 Excel 文件）："
+                            "请在 Excel 中打开后另存为 .xlsx 再导入")
+        raise ReadError("扩展名是 .xls，但内容不是 Excel 97-2003 工作簿（可能已损坏或改了扩展名）："
+                        "请在 Excel 中打开后另存为 .xlsx 再导入")
+    try:
+        wb = python_calamine.CalamineWorkbook.from_path(str(path))
+        names = wb.sheet_names
+        loaded = {}
+
+        def sheet_of(name):
+            if name not in loaded:
+                loaded[name] = wb.get_sheet_by_name(name)
+            return loaded[name]
+
+        chosen, matching = _choose_sheet(
+            names, lambda name: sheet_of(name).to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS),
+            aliases, required, sheet)
+        rows = sheet_of(chosen).to_python(skip_empty_area=False)
+    except ReadError:
+        raise
+    except Exception as exc:  # python_calamine.CalamineError and whatever a damaged file makes it raise
+        raise ReadError(f"不是有效的 .xls 文件或文件已损坏（{type(exc).__name__}: {exc}）："
+                        "请在 Excel 中打开后另存为 .xlsx 再导入") from exc
+    return _with_sheet(_from_rows(rows, 1, aliases, required, None), chosen, matching, required)
+
+
+def read_table(path: Path, aliases: dict[str, str], required: set[str], sheet: str | None = None) -> RawTable:
+    """The file's table; `sheet` names the worksheet of a workbook (else the first whose header matches)."""
     path = Path(path)
     suffix = path.suffix.lower()
     try:
@@ -219,16 +495,20 @@ def read_table(path: Path, aliases: dict[str, str], required: set[str]) -> RawTa
     if suffix in (".xlsx", ".xlsm"):
         if not data.startswith(b"PK"):
             raise ReadError("扩展名是 .xlsx，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）")
-        return _read_xlsx(path, aliases, required)
+        return _read_xlsx(path, aliases, required, sheet)
+    if suffix == ".xls":
+        if data.startswith(b"PK"):  # the readers go by the extension
+            raise ReadError("扩展名是 .xls，但内容是 .xlsx 工作簿：请把扩展名改为 .xlsx 后再导入")
+        return _read_xls(path, data, aliases, required, sheet)
     if suffix in (".csv", ".txt"):
+        if sheet is not None:
+            raise ReadError(f"CSV 文件只有一张表，不能选择工作表「{sheet}」")
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise ReadError("文件是 UTF-16 编码（Excel 的“Unicode 文本”）：请另存为“CSV UTF-8”或 GB18030 编码的 CSV")
         if _looks_binary(data):
             raise ReadError("扩展名是 .csv，但内容是二进制数据（不是文本表格）")
         return _read_csv(data, aliases, required)
-    if suffix == ".xls":
-        raise ReadError("不支持旧版 .xls 格式，请在 Excel 中另存为 .xlsx 或 .csv")
-    raise ReadError(f"不支持的文件类型 {suffix or '（无扩展名）'}：请上传 .xlsx 或 .csv")
+    raise ReadError(f"不支持的文件类型 {suffix or '（无扩展名）'}：请上传 .xlsx、.xls 或 .csv")
 
 
 def _from_rows(rows, first_row_no, aliases, required, encoding, line_of: list[int] | None = None) -> RawTable:
@@ -237,6 +517,13 @@ def _from_rows(rows, first_row_no, aliases, required, encoding, line_of: list[in
     header = rows[hi]
     headers = [cell_text(c) or "" for c in header]
     body = rows[hi + 1 :]
+    tail = max(0, len(body) - FOOTER_SCAN_ROWS)
+    block = _footer_block(body[tail:])
+    footer = []
+    if block is not None:
+        cut, found = block
+        footer = [(tail + i, text) for i, text in found]
+        body = body[: tail + cut]
     columns = _column_texts(body, mapping)  # "" or None for an empty cell
     keep = None
     if columns:
@@ -256,9 +543,11 @@ def _from_rows(rows, first_row_no, aliases, required, encoding, line_of: list[in
     base = first_row_no + hi + 1
     row_numbers = [base + i for i in keep] if keep is not None else list(range(base, base + len(body)))
     header_row = first_row_no + hi
+    footer_rows = [(base + i, text) for i, text in footer]
     if line_of is not None:
         row_numbers = [line_of[n - first_row_no] for n in row_numbers]
         header_row = line_of[hi]
+        footer_rows = [(line_of[n - first_row_no], text) for n, text in footer_rows]
     return RawTable(
         headers=headers,
         columns={f: _text_series(v) for f, v in columns.items()},
@@ -266,6 +555,7 @@ def _from_rows(rows, first_row_no, aliases, required, encoding, line_of: list[in
         header_row=header_row,
         unmapped=[h for j, h in enumerate(headers) if j not in mapping and h],
         encoding=encoding,
+        footer_rows=footer_rows,
     )
 
 
@@ -380,11 +670,58 @@ def _read_csv_fast(data: bytes, aliases, required, encoding: str | None = None) 
         return None  # only (perhaps Unicode) spaces below the header
     if data.find(b"\r", offset, end) >= 0 and _LONE_CR.search(data, offset, end):
         return None
+    # Footer lines are cut off before pyarrow sees the bytes: one with fewer cells than the header
+    # ("共 120 条") would make it refuse the whole file.
+    footer = _csv_tail_footer(data, offset, end)
+    if footer is not None:
+        end, after = footer
     table = _arrow_csv(pa.py_buffer(memoryview(data)[offset:end]), len(head_rows[hi]))
     # One row per LF: no blank line (pyarrow skips those) and no line break inside quotes.
     if isinstance(table, Exception) or table.num_rows != data.count(b"\n", offset, end) + 1:
         return None
-    return _arrow_raw(table, head_rows[hi], hi, mapping, encoding)
+    raw = _arrow_raw(table, head_rows[hi], hi, mapping, encoding)
+    if footer is not None:  # the lines after the last data row, numbered on from it
+        raw.footer_rows += [(hi + 2 + table.num_rows + k, text) for k, text in after]
+    return raw
+
+
+# Enough of a CSV's end for its last FOOTER_SCAN_ROWS lines in any real export.
+_TAIL_BYTES = 1 << 16
+
+
+def _csv_tail_footer(data: bytes, offset: int, end: int) -> tuple[int, list[tuple[int, str]]] | None:
+    """(where the data rows end, the footer lines as (line after the last data row, 0 first, text))
+    when the UTF-8 lines in data[offset:end] end with footer lines; None otherwise, or when the lines
+    looked at hold no data row (the slow path then decides)."""
+    start = max(offset, end - _TAIL_BYTES)
+    parts = data[start:end].split(b"\n")
+    positions = []
+    pos = start
+    for part in parts:
+        positions.append(pos)
+        pos += len(part) + 1
+    if start > offset:  # the first part may be the end of a longer line
+        parts, positions = parts[1:], positions[1:]
+    parts, positions = parts[-FOOTER_SCAN_ROWS:], positions[-FOOTER_SCAN_ROWS:]
+    block = _csv_footer([part.rstrip(b"\r").decode("utf-8", "replace") for part in parts])
+    if block is None or block[0] == 0:
+        return None
+    cut, found = block
+    cut_at = positions[cut] - 1  # the LF ending the last data line
+    while cut_at > offset and data[cut_at - 1] in b"\r\n":
+        cut_at -= 1
+    return cut_at, [(i - cut, text) for i, text in found]
+
+
+def _csv_footer(lines: list[str]) -> tuple[int, list[tuple[int, str]]] | None:
+    """_footer_block of the last lines of a CSV, each line read as one row."""
+    rows = []
+    for line in lines:
+        try:
+            rows.append(next(csv.reader([line]), []))
+        except csv.Error:
+            rows.append([line])
+    return _footer_block(rows)
 
 
 def _arrow_csv(body, width: int):
@@ -406,6 +743,18 @@ def _arrow_csv(body, width: int):
 def _read_csv_lines(text: str, encoding: str, lines: list[str], aliases, required) -> RawTable:
     head_rows = list(csv.reader(lines[:HEADER_SCAN_ROWS]))
     hi, mapping = find_header(head_rows, aliases, required)
+    tail = max(hi + 1, len(lines) - FOOTER_SCAN_ROWS)
+    block = _csv_footer(lines[tail:])
+    if block is None:
+        return _read_csv_body(encoding, lines, head_rows, hi, mapping, aliases, required)
+    # Cut off as lines, as in the fast path: the rows below keep their line numbers.
+    cut, found = block
+    raw = _read_csv_body(encoding, lines[: tail + cut], head_rows, hi, mapping, aliases, required)
+    raw.footer_rows += [(tail + i + 1, text) for i, text in found]
+    return raw
+
+
+def _read_csv_body(encoding: str, lines: list[str], head_rows, hi: int, mapping, aliases, required) -> RawTable:
     body = "\n".join(lines[hi + 1 :])
     # pyarrow reads a million rows in a fraction of a second, but skips blank lines (which would
     # shift row numbers) and cannot take a quoted newline's row count: fall back to csv for those.
@@ -498,9 +847,16 @@ def _arrow_raw(table, header, hi, mapping, encoding, drop_empty: bool = False) -
     drop_empty drops the rows without any text in any cell, as _from_rows does (a spreadsheet's
     blank rows); row numbers stay those of the sheet.
     """
+    start = hi + 2
+    tail = max(0, table.num_rows - FOOTER_SCAN_ROWS)
+    block = _footer_block(list(zip(*(c.to_pylist() for c in table.slice(tail).columns))))
+    footer_rows = []
+    if block is not None:
+        cut, found = block
+        footer_rows = [(start + tail + i, text) for i, text in found]
+        table = table.slice(0, tail + cut)
     n = table.num_rows
     cols = {f: _strip(table.column(j)) for j, f in mapping.items()}
-    start = hi + 2
     row_numbers = list(range(start, start + n))
     if drop_empty and cols:
         empty = np.logical_and.reduce([c.is_null().to_numpy(zero_copy_only=False) for c in cols.values()])
@@ -519,4 +875,5 @@ def _arrow_raw(table, header, hi, mapping, encoding, drop_empty: bool = False) -
         header_row=hi + 1,
         unmapped=[h for j, h in enumerate(headers) if j not in mapping and h],
         encoding=encoding,
+        footer_rows=footer_rows,
     )
