@@ -36,20 +36,37 @@ with queue_tab:
     if not labels:
         st.info("没有待处理的复核项。")
     else:
+        shown = st.session_state.get("reviews_item")  # chosen before this run; gone once decided elsewhere
+        if shown is not None and shown not in labels and shown != st.session_state.get("reviews_decided"):
+            st.warning("所选复核项已不在待处理队列中（可能已由他人处理），未作任何更改；请重新选择。")
         item_id = st.selectbox("复核项", list(labels), format_func=labels.get, key="reviews_item")
-        action = st.radio("处理", list(review_views.ACTIONS), format_func=review_views.ACTIONS.get, horizontal=True,
-                          key="reviews_action")
+        # Every key carries the item id, so each item gets its own empty form and nothing typed for one
+        # item can be submitted for another.
+        keys = {f"reviews_action_{item_id}": None, f"reviews_theory_{item_id}": None,
+                f"reviews_practical_{item_id}": None, f"reviews_note_{item_id}": ""}
+        if st.session_state.pop("reviews_reset", None) == item_id:
+            # Popping alone leaves the browser holding the old values (and sending them back on the next
+            # click); values set before the widgets are drawn are pushed to it.
+            st.session_state.update(keys)
+        st.caption(review_views.item_state(view.open_items, item_id))
+        action = st.radio("处理", list(review_views.ACTIONS), index=None, format_func=review_views.ACTIONS.get,
+                          horizontal=True, key=f"reviews_action_{item_id}")
         theory = practical = None
         if action == "更正":
-            t0, p0 = review_views.current_scores(view.open_items, item_id)
             c1, c2 = st.columns(2)
-            theory = c1.number_input("更正后理论成绩", 0.0, 100.0, t0, step=0.5, format="%.1f", key="reviews_theory")
-            practical = c2.number_input("更正后实操成绩", 0.0, 100.0, p0, step=0.5, format="%.1f",
-                                        key="reviews_practical")
+            theory = c1.number_input("更正后理论成绩", 0.0, 100.0, value=None, step=0.5, format="%.1f",
+                                     placeholder="0-100", key=f"reviews_theory_{item_id}")
+            practical = c2.number_input("更正后实操成绩", 0.0, 100.0, value=None, step=0.5, format="%.1f",
+                                        placeholder="0-100", key=f"reviews_practical_{item_id}")
             st.caption("更正不会覆盖原成绩：新增一个成绩版本，原版本保留；合格结论按本批次该级别的合格规则重新计算。")
-        note = st.text_area("说明（结论须写明依据）", key="reviews_note", max_chars=500)
-        if st.button("提交处理", type="primary", key="reviews_submit"):
-            st.session_state["reviews_flash"] = review_views.staff_act(f.batch, item_id, action, note, theory, practical)
+        note = st.text_area("说明（结论须写明依据）", key=f"reviews_note_{item_id}", max_chars=500)
+        if st.button("提交处理", type="primary", key=f"reviews_submit_{item_id}"):
+            result = review_views.staff_act(f.batch, item_id, action, note, theory, practical)
+            st.session_state["reviews_flash"] = result
+            if result[0]:
+                for key in keys:
+                    st.session_state.pop(key, None)
+                st.session_state["reviews_reset"] = st.session_state["reviews_decided"] = item_id
             st.rerun()
 
 with done_tab:

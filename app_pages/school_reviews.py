@@ -17,15 +17,95 @@ if flash:
 
 st.subheader("提交复核申请")
 (st.info if view.can_file else st.warning)(view.message)
-st.caption("每校每批次一份申请；公示期内可继续添加考生。只能为本校考生申请。")
-tickets = st.multiselect("考生（准考证号）", list(view.options), format_func=view.options.get,
-                         placeholder="选择本校考生（可多选，可输入准考证号或姓名搜索）", disabled=not view.can_file,
-                         key="school_reviews_tickets")
-reason = st.selectbox("复核原因", reviews.REASONS, disabled=not view.can_file, key="school_reviews_reason")
-text = st.text_area("说明（原因为「其他」时必填）", max_chars=500, disabled=not view.can_file, key="school_reviews_text")
-if st.button("提交复核申请", type="primary", disabled=not view.can_file, key="school_reviews_submit"):
-    st.session_state["school_reviews_flash"] = review_views.school_file(f.batch, tickets, reason, text)
-    st.rerun()
+st.caption("每校每批次一份申请；公示期内可继续添加考生。只能为本校考生申请：按完整的准考证号或姓名查找，"
+           "逐一加入待提交列表，并为每名考生分别选择复核原因。")
+# Per batch, so a list started for one batch is never filed under another.
+PENDING, FOUND, CONFIRM = (f"school_reviews_{k}_{f.batch}" for k in ("pending", "found", "confirm"))
+QUERY, PICK = "school_reviews_query", "school_reviews_pick"
+
+
+def row_keys(ticket: str) -> tuple[str, str]:
+    return f"school_reviews_reason_{ticket}", f"school_reviews_text_{ticket}"
+
+
+# A widget still on screen keeps what the browser holds (and sends it back) unless its value is set
+# before it is drawn; popping its key is not enough.
+for key, value in st.session_state.pop("school_reviews_reset", {}).items():
+    st.session_state[key] = value
+pending = st.session_state.setdefault(PENDING, [])
+confirming = st.session_state.get(CONFIRM)
+locked = not view.can_file or confirming is not None
+
+c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+query = c1.text_input("准考证号或姓名", placeholder="完整的准考证号，或考生姓名", disabled=locked, key=QUERY)
+if c2.button("查找", disabled=locked, key="school_reviews_find"):
+    st.session_state[FOUND] = review_views.find_candidates(query, view.candidates, pending)
+    st.session_state[PICK] = None
+found, pick = st.session_state.get(FOUND), None
+if found is not None:
+    for note in found.notes:
+        (st.info if found.tickets else st.warning)(note)
+    if len(found.tickets) == 1:
+        pick = found.tickets[0]
+        st.write(view.label(pick))
+    elif found.tickets:
+        pick = st.selectbox("同名考生", found.tickets, index=None, format_func=view.label,
+                            placeholder="请按准考证号选择考生", disabled=locked, key=PICK)
+    if found.tickets and st.button("加入待提交列表", disabled=locked or pick is None, key="school_reviews_add"):
+        if pick not in pending:
+            st.session_state[PENDING] = [*pending, pick]
+        del st.session_state[FOUND]
+        st.session_state["school_reviews_reset"] = {QUERY: ""}
+        st.rerun()
+
+st.markdown(f"**待提交列表**（{len(pending)} 名）")
+if not pending:
+    st.caption("尚未加入考生。")
+rows = []
+for ticket in pending:
+    reason_key, text_key = row_keys(ticket)
+    with st.container(border=True):
+        st.write(view.label(ticket))
+        if ticket in view.candidates and view.candidates[ticket].filed:
+            st.warning("该考生已在本校复核申请中，请移除。")
+        c1, c2, c3 = st.columns([2, 5, 1], vertical_alignment="bottom")
+        reason = c1.selectbox("复核原因", reviews.REASONS, index=None, placeholder="请选择复核原因", disabled=locked,
+                              key=reason_key)
+        text = c2.text_input("说明（原因为「其他」时必填）", max_chars=reviews.MAX_TEXT, disabled=locked, key=text_key)
+        if c3.button("移除", disabled=locked, key=f"school_reviews_remove_{ticket}"):
+            st.session_state[PENDING] = [t for t in pending if t != ticket]
+            for key in row_keys(ticket):
+                st.session_state.pop(key, None)
+            st.rerun()
+    rows.append(review_views.PendingRow(ticket, reason, text))
+
+if st.button("提交复核申请", type="primary", disabled=locked, key="school_reviews_submit"):
+    problems = review_views.pending_problems(rows)
+    for problem in problems:
+        st.error(problem)
+    if not problems:
+        st.session_state[CONFIRM] = rows
+        st.rerun()
+if confirming is not None:
+    # What is listed here is what 确认提交 files: the inputs above stay locked until 返回修改.
+    st.warning(f"请核对：确认后将为以下 {len(confirming)} 名考生提交复核申请。")
+    st.table(review_views.confirm_table(confirming, view.candidates), hide_index=True)
+    c1, c2 = st.columns(2)
+    if c1.button("确认提交", type="primary", disabled=not view.can_file, key="school_reviews_confirm_submit"):
+        result = review_views.school_file(f.batch, confirming)
+        st.session_state["school_reviews_flash"] = result
+        del st.session_state[CONFIRM]
+        if result[0]:
+            for ticket in pending:
+                for key in row_keys(ticket):
+                    st.session_state.pop(key, None)
+            st.session_state[PENDING] = []
+            st.session_state.pop(FOUND, None)
+            st.session_state["school_reviews_reset"] = {QUERY: ""}
+        st.rerun()
+    if c2.button("返回修改", key="school_reviews_back"):
+        del st.session_state[CONFIRM]
+        st.rerun()
 
 st.subheader("本校复核申请")
 if len(view.items_table):

@@ -7,6 +7,9 @@ with the signed-in identity and return (ok, message) for the page to show.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -174,22 +177,24 @@ def by_school_chart(by_school: pd.DataFrame):
 
 def item_label(row) -> str:
     # Staff identify candidates by ticket; names stay masked outside the candidate's own school (DESIGN 4).
+    # No status here: the selectbox matches the browser's choice by its label, and a label that changed
+    # with the status would drop the selection (the status is shown beside the form instead).
     return (f"#{row.item_id} {row.school_name or row.school_code} · {row.ticket_no} {mask_name(row['name'])} · "
-            f"{row.reason} · {row.status}")
+            f"{row.reason}")
 
 
 def item_labels(open_items: pd.DataFrame) -> dict[int, str]:
     return {int(r.item_id): item_label(r) for _, r in open_items.iterrows()}
 
 
-def current_scores(open_items: pd.DataFrame, item_id: int | None) -> tuple[float, float]:
-    if item_id is None or not len(open_items):
-        return 0.0, 0.0
-    row = open_items[open_items.item_id == item_id]
-    if not len(row):
-        return 0.0, 0.0
-    t, p = row.theory.iat[0], row.practical.iat[0]
-    return (0.0 if pd.isna(t) else float(t)), (0.0 if pd.isna(p) else float(p))
+def item_state(open_items: pd.DataFrame, item_id: int | None) -> str:
+    """The item's status and current scores, shown beside the (empty) decision form."""
+    row = open_items[open_items.item_id == item_id] if len(open_items) else open_items
+    if item_id is None or not len(row):
+        return ""
+    r = row.iloc[0]
+    return (f"当前状态：{r.status}；当前成绩：理论 {_score_text(r.theory)} / 实操 {_score_text(r.practical)} / "
+            f"总分 {_score_text(r.total)}（{r.verdict}）")
 
 
 def history_table(batch: str, ticket: str) -> pd.DataFrame:
@@ -202,11 +207,17 @@ def history_table(batch: str, ticket: str) -> pd.DataFrame:
     })
 
 
-def staff_act(batch: str, item_id: int | None, action: str, note: str, theory=None, practical=None) -> tuple[bool, str]:
+def staff_act(batch: str, item_id: int | None, action: str | None, note: str | None, theory=None,
+              practical=None) -> tuple[bool, str]:
+    """Decide the one item whose form was shown; nothing is written unless the form is complete."""
     user = web.require("admin", "staff")
     if item_id is None:
         return False, "请选择一个复核项"
-    try:
+    if action not in ACTIONS:
+        return False, "请选择处理方式"
+    if action == "更正" and (theory is None or practical is None):
+        return False, "「更正」须填写更正后的理论成绩和实操成绩"
+    try:  # an item decided meanwhile by someone else is refused (and audited) by change_status
         version = reviews.change_status(web.con(), user, int(item_id), action, note,
                                         theory=theory if action == "更正" else None,
                                         practical=practical if action == "更正" else None)
@@ -241,6 +252,17 @@ def downloads(batch: str, table: pd.DataFrame, prefix: str) -> dict[str, tuple[b
     }
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """One of the school's candidates in the batch, as the filing form shows it."""
+
+    ticket: str
+    name: str
+    verdict: str
+    label: str
+    filed: str | None = None  # status of its review item once it is in the school's request
+
+
 @dataclass
 class SchoolReviews:
     school_code: str
@@ -249,7 +271,7 @@ class SchoolReviews:
     today: dt.date
     message: str
     can_file: bool
-    options: dict[str, str]  # ticket -> label, candidates not yet in the request
+    candidates: dict[str, Candidate]  # ticket -> the school's own candidates of the batch, filed ones included
     items_table: pd.DataFrame
     open_items: int
     certificate: dict | None
@@ -257,9 +279,29 @@ class SchoolReviews:
     sign_text: str
     signed: dict[str, str]  # party -> 已签发 (with the date) / 未签发
 
+    @property
+    def options(self) -> dict[str, str]:
+        """ticket -> label, the candidates not yet in the request."""
+        return {t: c.label for t, c in self.candidates.items() if c.filed is None}
+
+    def label(self, ticket: str) -> str:
+        c = self.candidates.get(ticket)
+        return c.label if c else ticket
+
 
 def _signed_text(value) -> str:
     return "未签发" if value is None or pd.isna(value) else f"已签发（{pd.Timestamp(value):%m-%d}）"
+
+
+def _candidates(cands: pd.DataFrame, q: pd.DataFrame) -> dict[str, Candidate]:
+    filed = dict(zip(q.ticket_no, q.status)) if len(q) else {}
+    out = {}
+    for r in cands.to_dict("records"):
+        verdict = _verdict(r)
+        label = (f"{r['ticket_no']} {r['name']}（{r['level']}，理论 {_score_text(r['theory'])} / "
+                 f"实操 {_score_text(r['practical'])}，{verdict}）")
+        out[r["ticket_no"]] = Candidate(r["ticket_no"], r["name"], verdict, label, filed.get(r["ticket_no"]))
+    return out
 
 
 def school_view(batch: str) -> SchoolReviews:
@@ -267,14 +309,7 @@ def school_view(batch: str) -> SchoolReviews:
     today = web.today()
     win = _window(batch)
     q = _queue(batch, win, today)
-    cands = web.query("review_candidates", batch=batch)
-    filed = set(q.ticket_no) if len(q) else set()
-    cands = cands[~cands.ticket_no.isin(filed)]
-    options = {
-        r["ticket_no"]: f"{r['ticket_no']} {r['name']}（{r['level']}，理论 {_score_text(r['theory'])} / "
-                        f"实操 {_score_text(r['practical'])}，{_verdict(r)}）"
-        for r in cands.to_dict("records")
-    }
+    candidates = _candidates(web.query("review_candidates", batch=batch), q)
     items = pd.DataFrame({
         "复核项": q.item_id, "准考证号": q.ticket_no, "姓名": q["name"], "级别": q.level, "复核原因": q.reason,
         "说明": q.reason_text, "提交时间": q.filed_at, "状态": q.status, "结论说明": q.decision_note,
@@ -295,22 +330,112 @@ def school_view(batch: str) -> SchoolReviews:
         can_sign, sign_text = True, "公示期已结束且无未结复核，可以签发。"
     return SchoolReviews(
         school_code=user.school_code, school_name=user.school_name or user.school_code, window=win, today=today,
-        message=win.describe(today), can_file=win.is_open(today), options=options, items_table=items,
+        message=win.describe(today), can_file=win.is_open(today), candidates=candidates, items_table=items,
         open_items=open_n, certificate=cert, can_sign=can_sign, sign_text=sign_text,
         signed={"org": _signed_text(cert["org_signed_at"] if cert else None),
                 "school": _signed_text(cert["school_signed_at"] if cert else None)},
     )
 
 
-def school_file(batch: str, tickets: list[str], reason: str, text: str) -> tuple[bool, str]:
+NOT_FOUND = "未找到准考证号或姓名完全一致的本校考生"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What one 查找 found: the candidates that may be added (ticket order) and what to tell the user."""
+
+    query: str
+    tickets: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def ticket_key(text) -> str:
+    """A ticket number as typed, compared as stored: no spaces, full-width digits and letters folded, upper case."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or ""))).upper()
+
+
+def _name_key(text) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or "")))
+
+
+def find_candidates(text: str, candidates: Mapping[str, Candidate], pending: Iterable[str] = ()) -> Lookup:
+    """The school's candidates whose ticket number, or else whose name, equals `text` exactly.
+
+    A search box that matches parts of numbers offers dozens of candidates for one typed ticket, and
+    one click files them all; here a part of a number or of a name finds nobody. `candidates` are the
+    school's own (SchoolReviews.candidates), so nothing of another school can be found.
+    """
+    query = str(text or "").strip()
+    if not _name_key(query):
+        return Lookup(query, notes=("请输入完整的准考证号或考生姓名",))
+    key = ticket_key(query)
+    hits = [t for t in candidates if ticket_key(t) == key]
+    if not hits:
+        name = _name_key(query)
+        hits = sorted(t for t, c in candidates.items() if _name_key(c.name) == name)
+    if not hits:
+        return Lookup(query, notes=(f"{NOT_FOUND}：「{query}」",))
+    pending = set(pending)
+    notes, addable = [], []
+    for t in hits:
+        c = candidates[t]
+        if c.filed is not None:
+            notes.append(f"{t} {c.name} 已在本校复核申请中（状态：{c.filed}），不能再次添加")
+        elif t in pending:
+            notes.append(f"{t} {c.name} 已在待提交列表中")
+        else:
+            addable.append(t)
+    if len(addable) > 1:
+        notes.append(f"有 {len(addable)} 名本校考生姓名为「{candidates[addable[0]].name}」，请按准考证号选择其中一名")
+    return Lookup(query, tuple(addable), tuple(notes))
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    """A candidate on the pending list with its own reason and note, as typed."""
+
+    ticket: str
+    reason: str | None
+    text: str | None = None
+
+
+def pending_problems(rows: Sequence[PendingRow]) -> list[str]:
+    """What stops the pending list from going to the confirmation step; empty when it can go."""
+    if not rows:
+        return ["请先查找考生并加入待提交列表"]
+    problems = []
+    for r in rows:
+        if not r.reason:
+            problems.append(f"准考证号 {r.ticket}：请选择复核原因")
+            continue
+        try:
+            # the same per-item rules file_request applies (其他 needs a note, note length)
+            reviews.check_item(reviews.ItemInput(r.ticket, r.reason, r.text))
+        except reviews.ReviewError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def confirm_table(rows: Sequence[PendingRow], candidates: Mapping[str, Candidate]) -> pd.DataFrame:
+    """Exactly who will be filed, for the confirmation step."""
+    found = [candidates.get(r.ticket) for r in rows]
+    return pd.DataFrame({
+        "准考证号": [r.ticket for r in rows], "姓名": [c.name if c else "—" for c in found],
+        "当前结果": [c.verdict if c else "—" for c in found], "复核原因": [r.reason for r in rows],
+        "说明": [(r.text or "").strip() for r in rows],
+    }, dtype="str")
+
+
+def school_file(batch: str, rows: Sequence[PendingRow]) -> tuple[bool, str]:
+    """File the confirmed rows in one request call: all of them or, on any refusal, none."""
     user = web.require("school")
-    if not tickets:
-        return False, "请至少选择一名考生"
+    if not rows:
+        return False, "请先查找考生并加入待提交列表"
     try:
-        request_id = reviews.file_request(web.con(), user, batch, [(t, reason, text) for t in tickets])
+        request_id = reviews.file_request(web.con(), user, batch, [(r.ticket, r.reason, r.text) for r in rows])
     except reviews.ReviewError as exc:
         return False, str(exc)
-    return True, f"已提交：{len(tickets)} 名考生已列入本校复核申请（申请号 {request_id}），请等待考务人员处理"
+    return True, f"已提交：{len(rows)} 名考生已列入本校复核申请（申请号 {request_id}），请等待考务人员处理"
 
 
 def school_sign(batch: str) -> tuple[bool, str]:

@@ -123,14 +123,6 @@ def windows(con) -> dict[str, Window]:
         con, "select batch_code, batch_name, publicity_start, publicity_end, cert_from from batches")}
 
 
-def clock(con) -> dt.datetime:
-    """Now, on the app's calendar: with "today" pinned (demo, EXAMDASH_TODAY) the date is the pinned one,
-    so filing times, ages and countdowns agree with the dates every page shows."""
-    now = db.now()
-    today = db.today(con)
-    return now if now.date() == today else dt.datetime.combine(today, now.time().replace(microsecond=0))
-
-
 def _rows(con, sql: str, params: dict | None = None) -> list[tuple]:
     cur = con.cursor()
     try:
@@ -167,7 +159,9 @@ def _normalise_items(items) -> list[ItemInput]:
     return out
 
 
-def _check_item(it: ItemInput) -> ItemInput:
+def check_item(it: ItemInput) -> ItemInput:
+    """One item's rules (a ticket, one of the five reasons, a note for 其他, the note's length), normalised;
+    the filing form checks its rows with this before asking for confirmation."""
     ticket = re.sub(r"\s+", "", str(it.ticket_no or "")).upper()
     if not ticket:
         raise ReviewError("请选择考生（准考证号不能为空）")
@@ -255,11 +249,11 @@ def file_request(con, user: auth.User, batch: str, items, *, at: dt.datetime | N
             raise ReviewError("只有学校负责人可以提交成绩复核申请；考务人员请导入平台导出的复核申请")
         school = user.school_code
         win = window(con, batch)
-        at = at or clock(con)
+        at = at or db.now(con)
         refusal = _window_refusal(win, at.date())
         if refusal:
             raise ReviewError(refusal)
-        checked = [_check_item(it) for it in _normalise_items(items)]
+        checked = [check_item(it) for it in _normalise_items(items)]
         if not checked:
             raise ReviewError("请至少选择一名考生")
         seen = set()
@@ -339,7 +333,7 @@ def change_status(con, user: auth.User, item_id: int, to_status: str, note: str 
             if theory is None or practical is None:
                 raise ReviewError("「更正」须填写更正后的理论成绩和实操成绩")
             new_scores = (_score(theory, "理论成绩"), _score(practical, "实操成绩"))
-        at = at or clock(con)
+        at = at or db.now(con)
         with db.transaction(con) as cur:
             rows = cur.execute(
                 "select i.status, i.ticket_no, i.decided_by, i.decided_at, r.batch_code, r.school_code "
@@ -453,7 +447,7 @@ def sign_off(con, user: auth.User, batch: str, school_code: str | None = None) -
         today = db.today(con)
         if not win.is_over(today):
             raise ReviewError(f"成绩公示期（{win.span}）尚未结束，{win.cert_from:%Y-%m-%d} 起方可签发证书")
-        at = clock(con)
+        at = db.now(con)
         with db.transaction(con) as cur:
             if not cur.execute("select 1 from registrations where batch_code = $b and school_code = $s and status = '正常' "
                                "limit 1", {"b": batch, "s": school_code}).fetchall():
@@ -719,7 +713,7 @@ def import_review_requests(con, path, actor: str, *, batch: str | None = None, d
             "insert into import_log values ($id, 'reviews', $file, $sha, $stored, $batch, $who, $at, $n, $a, 0, $u, 0, 0,"
             " $status)",
             {"id": import_id, "file": result.file_name, "sha": sha, "stored": str(stored_path) if stored_path else None,
-             "batch": ",".join(batches) or None, "who": actor, "at": db.now(), "n": result.rows_total,
+             "batch": ",".join(batches) or None, "who": actor, "at": db.now(cur), "n": result.rows_total,
              "a": result.added, "u": result.unchanged, "status": "已写入" if result.added else "无变化"},
         )
         db.audit(cur, actor, "import", f"reviews:{result.file_name}",

@@ -9,9 +9,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pandas as pd
 import pytest
@@ -110,6 +112,21 @@ def _open(page, title: str) -> None:
 def _metric(page, label: str) -> str:
     box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return box.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def _server_rows(server, sql: str, params: dict | None = None) -> list[tuple]:
+    """Rows of the running app's database as committed so far. The app holds DuckDB's lock on the file,
+    so a copy of it (with its write-ahead log) is read."""
+    copy = Path(tempfile.mkdtemp(dir=server["folder"])) / "snapshot.duckdb"
+    shutil.copyfile(server["db"], copy)
+    wal = Path(f"{server['db']}.wal")
+    if wal.exists():
+        shutil.copyfile(wal, Path(f"{copy}.wal"))
+    con = duckdb.connect(str(copy), read_only=True)
+    try:
+        return con.execute(sql, params or {}).fetchall()
+    finally:
+        con.close()
 
 
 def test_staff_opens_every_page_with_screenshots(server, browser):
@@ -241,4 +258,52 @@ def test_wrong_password_is_refused(server, browser):
     expect(page.get_by_text("用户名或密码错误")).to_be_visible()
     expect(page.get_by_role("button", name="登录")).to_be_visible()
     page.screenshot(path=str(SHOTS / "login_wrong_password.png"), full_page=True)
+    page.context.close()
+
+
+def test_school_files_two_review_requests_after_confirming(server, browser):
+    school_items = ("select i.ticket_no, i.reason_type from review_items i join review_requests r using (request_id) "
+                    "join users u on u.school_code = r.school_code where u.username = 'school1' "
+                    "and r.batch_code = '2023-1' order by i.ticket_no")
+    before = _server_rows(server, school_items)
+    tickets = [r[0] for r in _server_rows(
+        server, "select g.ticket_no from registrations g join users u on u.school_code = g.school_code "
+                "where u.username = 'school1' and g.batch_code = '2023-1' and g.status = '正常' "
+                "and g.ticket_no is not null and g.ticket_no not in (select ticket_no from review_items) "
+                "order by g.ticket_no limit 2")]
+    assert len(tickets) == 2
+    reasons = dict(zip(tickets, ("理论", "实操")))
+    page = _page(browser)
+    _login(page, server["url"], "school1", DEMO_PASSWORD["school"])
+    _open(page, "成绩复核申请")
+    main = page.locator('[data-testid="stMain"]')
+    lookup = main.get_by_role("textbox", name="准考证号或姓名")
+    for n, ticket in enumerate(tickets, start=1):
+        lookup.fill(ticket)
+        lookup.press("Enter")
+        _settled(page)
+        main.get_by_role("button", name="查找").click()
+        _settled(page)
+        main.get_by_role("button", name="加入待提交列表").click()
+        _settled(page)
+        expect(main.get_by_role("button", name="移除")).to_have_count(n)
+        expect(lookup).to_have_value("")
+    for ticket, reason in reasons.items():
+        row = (main.locator('[data-testid="stVerticalBlock"]').filter(has_text=ticket)
+               .filter(has=page.get_by_role("combobox", name="复核原因")).last)
+        _choose(page, row, "复核原因", reason)
+    main.get_by_role("button", name="提交复核申请").click()
+    _settled(page)
+    listed = main.locator('[data-testid="stTable"]')
+    for ticket, reason in reasons.items():
+        expect(listed.locator("tr").filter(has_text=ticket).filter(has_text=reason)).to_have_count(1)
+    expect(listed.locator("tbody tr")).to_have_count(2)
+    page.screenshot(path=str(SHOTS / "school_reviews_confirm.png"), full_page=True)
+    assert _server_rows(server, school_items) == before  # nothing filed before 确认提交
+    main.get_by_role("button", name="确认提交").click()
+    _settled(page)
+    expect(page.locator('[data-testid="stAlert"]').filter(has_text="2 名考生已列入本校复核申请")).to_be_visible()
+    expect(main.get_by_role("button", name="移除")).to_have_count(0)
+    after = _server_rows(server, school_items)
+    assert sorted(set(after) - set(before)) == sorted(reasons.items()) and len(after) == len(before) + 2
     page.context.close()
