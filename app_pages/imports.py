@@ -6,7 +6,7 @@ from examdash import exports, import_ui, web
 
 web.require("admin")
 st.title("导入")
-st.caption("支持 .xlsx 与 .csv（UTF-8、带 BOM 的 UTF-8、GB18030）。先校验并预览，错误会阻止导入，警告可确认后导入；"
+st.caption("支持 .xlsx、.xls 与 .csv（UTF-8、带 BOM 的 UTF-8、GB18030）。先校验并预览，错误会阻止导入，警告可确认后导入；"
            "每个文件在一个事务中写入，重复导入同一内容不会改变数据。")
 
 c1, c2 = st.columns(2)
@@ -14,7 +14,7 @@ kind = c1.selectbox("文件类型", list(import_ui.KIND_LABELS), format_func=imp
 batches = web.query("batches")["batch_code"].tolist()
 batch = c2.selectbox("考试批次（文件没有「考试批次」列时使用）", ["（按文件）", *batches], key="imports_batch")
 batch = None if batch == "（按文件）" else batch
-files = st.file_uploader("选择文件（可多选）", type=["xlsx", "csv"], accept_multiple_files=True, key="imports_files")
+files = st.file_uploader("选择文件（可多选）", type=["xlsx", "xls", "csv"], accept_multiple_files=True, key="imports_files")
 
 for i, f in enumerate(files or []):
     upload = import_ui.Upload(f.name, f.getvalue())
@@ -25,9 +25,18 @@ for i, f in enumerate(files or []):
         continue
     bar = st.progress(0.0, text="校验中")
     result = import_ui.check(upload, kind, batch, lambda x, t: bar.progress(x, text=t))
+    sheet = None
+    if len(result.sheets_matching) > 1:
+        # Several sheets fit the kind: the first was read; another one is checked when chosen.
+        if st.session_state.get(f"imports_sheet_{i}") not in result.sheets_matching:
+            st.session_state.pop(f"imports_sheet_{i}", None)  # left over from another file or kind
+        sheet = st.selectbox("工作表（工作簿中有多张表符合）", result.sheets_matching, key=f"imports_sheet_{i}")
+        if sheet != result.sheet:
+            result = import_ui.check(upload, kind, batch, lambda x, t: bar.progress(x, text=t), sheet)
     bar.empty()
     if result.header_row:
-        st.caption(f"第 {result.header_row} 行识别为表头；编码 {result.encoding or 'xlsx'}；共 {result.rows_total:,} 行")
+        where = f"工作表「{result.sheet}」" if result.sheet else f"编码 {result.encoding or 'Excel'}"
+        st.caption(f"{where}；第 {result.header_row} 行识别为表头；共 {result.rows_total:,} 行")
     left, right = st.columns([1, 2])
     left.dataframe(import_ui.mapping(result), hide_index=True, key=f"imports_mapping_{i}")
     if result.preview is not None:
@@ -41,13 +50,22 @@ for i, f in enumerate(files or []):
     if result.errors:
         continue
     st.info(f"将新增 {result.added:,} 行，替换 {result.replaced:,} 行，{result.unchanged:,} 行与已有数据相同。")
+    if result.impacts:
+        (st.warning if result.needs_confirm else st.info)(
+            "对已关联数据的影响：\n" + "\n".join(f"- {line}" for line in result.impacts))
     accepted = True
     if result.warnings:
         accepted = st.checkbox(f"我已检查以上 {len(result.warnings)} 条警告，仍然导入", key=f"imports_accept_{i}")
-    if st.button("确认导入", key=f"imports_confirm_{i}", disabled=not accepted, type="primary"):
+    confirmed = False
+    if result.needs_confirm:
+        confirmed = st.checkbox("我已核对上述对签到、成绩、到账或复核项的影响，确认导入", key=f"imports_links_{i}")
+    if st.button("确认导入", key=f"imports_confirm_{i}", disabled=not accepted or result.needs_confirm and not confirmed,
+                 type="primary"):
         bar = st.progress(0.0, text="导入中")
-        done = import_ui.write(upload, kind, batch, lambda x, t: bar.progress(x, text=t))
-        (st.success if done.ok else st.error)(done.summary())
+        done = import_ui.write(upload, kind, batch, lambda x, t: bar.progress(x, text=t), sheet, confirmed)
+        (st.success if done.written else st.warning if done.ok else st.error)(done.summary())
+        for line in done.impacts if done.ok and not done.written else ():
+            st.warning(line)
 
 st.subheader("导入记录")
 st.dataframe(import_ui.history(), hide_index=True, key="imports_history")

@@ -23,12 +23,15 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("init", help="创建或迁移数据库，并载入 data/exam_plan.toml")
 
-    imp = sub.add_parser("import", help="导入一个导出文件（.xlsx / .csv）")
+    imp = sub.add_parser("import", help="导入一个导出文件（.xlsx / .xls / .csv）")
     imp.add_argument("kind", choices=[*KINDS, "reviews"], help="文件类型（reviews：平台导出的成绩复核申请）")
     imp.add_argument("file", type=Path)
     imp.add_argument("--batch", help="文件没有「考试批次」列时指定批次代码，如 2023-1")
+    imp.add_argument("--sheet", help="工作簿中要导入的工作表名称（默认取表头符合的第一张）")
     imp.add_argument("--dry-run", action="store_true", help="只校验并统计变化，不写入")
     imp.add_argument("--user", default="cli", help="记入导入日志的操作人")
+    imp.add_argument("--confirm", action="store_true",
+                     help="确认写入会改动已关联数据（签到、成绩、到账、复核项）的导入；先用 --dry-run 查看影响")
 
     demo = sub.add_parser("demo", help="生成演示导出文件并通过导入器导入")
     demo.add_argument("--seed", type=int, default=20230527)
@@ -92,10 +95,16 @@ def _import(args, path: Path) -> int:
         args.db = str(path)
         return reviews.cli_import(args)
     con = db.connect(path)
-    result = import_file(con, args.kind, args.file, batch=args.batch, actor=args.user, dry_run=args.dry_run, db_file=path)
+    result = import_file(con, args.kind, args.file, batch=args.batch, actor=args.user, dry_run=args.dry_run, db_file=path,
+                         confirm=args.confirm, sheet=args.sheet)
     for line in result.lines(limit=1000):
         print(line, file=sys.stderr if not result.ok else sys.stdout)
+    for line in result.impacts:
+        print(f"影响：{line}")
     print(result.summary())
+    if result.ok and result.needs_confirm and not (result.written or args.dry_run):
+        print("本次导入会改动已关联的数据（见上）。核对无误后加 --confirm 重新运行。", file=sys.stderr)
+        return EXIT_INVALID
     return EXIT_OK if result.ok else EXIT_INVALID
 
 
@@ -108,6 +117,7 @@ def _demo(args, path: Path) -> int:
     out = args.out or (config.DATA_DIR / "demo_exports")
     files = demo.generate(out, seed=args.seed, candidates=args.candidates)
     con = db.connect(path)
+    demo.pin_today(con)
     for kind, file, batch in files:
         result = import_file(con, kind, file, batch=batch, actor="demo", db_file=path)
         print(result.summary())

@@ -34,33 +34,37 @@ def too_large(upload: Upload) -> str | None:
     return None
 
 
-def _run(upload: Upload, kind: str, batch: str | None, dry_run: bool, progress) -> ImportResult:
+def _run(upload: Upload, kind: str, batch: str | None, dry_run: bool, progress, sheet: str | None = None,
+         confirm: bool = False) -> ImportResult:
     user = web.require("admin")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.data)
         return import_file(web.con(), kind, path, batch=batch, actor=user.username, dry_run=dry_run,
-                           file_name=upload.name, db_file=config.db_path(), progress=progress)
+                           file_name=upload.name, db_file=config.db_path(), progress=progress, sheet=sheet,
+                           confirm=confirm)
 
 
-def check(upload: Upload, kind: str, batch: str | None, progress) -> ImportResult:
+def check(upload: Upload, kind: str, batch: str | None, progress, sheet: str | None = None) -> ImportResult:
     """Validate and count what would change, writing nothing.
 
-    Kept per session for the same bytes, kind, batch and data version, so the page's reruns do not
-    re-read a large file.
+    Kept per session for the same bytes, kind, batch, sheet and data version, so the page's reruns do
+    not re-read a large file.
     """
-    key = ("_imports_check", hashlib.sha256(upload.data).hexdigest(), kind, batch, web.data_version())
+    key = ("_imports_check", hashlib.sha256(upload.data).hexdigest(), kind, batch, sheet, web.data_version())
     memo = st.session_state.setdefault("_imports_checked", {})
     if key not in memo:
         if len(memo) > 20:
             memo.clear()
-        memo[key] = _run(upload, kind, batch, True, progress)
+        memo[key] = _run(upload, kind, batch, True, progress, sheet)
     return memo[key]
 
 
-def write(upload: Upload, kind: str, batch: str | None, progress) -> ImportResult:
-    """Validate again (the database may have changed since the check) and write in one transaction."""
-    return _run(upload, kind, batch, False, progress)
+def write(upload: Upload, kind: str, batch: str | None, progress, sheet: str | None = None,
+          confirm: bool = False) -> ImportResult:
+    """Validate again (the database may have changed since the check) and write in one transaction.
+    `confirm`: the user ticked that they checked the impacts on linked data the check showed."""
+    return _run(upload, kind, batch, False, progress, sheet, confirm)
 
 
 def report(result: ImportResult) -> pd.DataFrame:

@@ -528,7 +528,12 @@ def test_partial_corrected_file_leaves_other_rows_alone(fresh_db, tmp_path, demo
     frame = pd.concat([part, extra]).reset_index(drop=True)
     before = dict(((r[0], r[1], r[2]), r[3:]) for r in rows(fresh_db, "select batch_code, id_no, level, name, status, "
                                                                      "ticket_no, import_id from registrations"))
-    result = _import(fresh_db, "registrations", frame, tmp_path / "报名_补充.xlsx", title=TITLE)
+    path = tmp_path / "报名_补充.xlsx"
+    unconfirmed = _import(fresh_db, "registrations", frame, path, title=TITLE)
+    # Cancelling a registration changes fees and statistics: written only once confirmed.
+    assert unconfirmed.ok and unconfirmed.needs_confirm and not unconfirmed.written
+    assert any("已取消" in line for line in unconfirmed.impacts), unconfirmed.impacts
+    result = import_file(fresh_db, "registrations", path, confirm=True)
     assert result.ok, result.lines()
     assert (result.added, result.replaced, result.unchanged) == (1, 1, 9)
     after = dict(((r[0], r[1], r[2]), r[3:]) for r in rows(fresh_db, "select batch_code, id_no, level, name, status, "
@@ -689,3 +694,23 @@ def test_a_rejected_or_checked_file_leaves_no_copy_behind(empty_db, empty_db_pat
     result = _import(empty_db, "registrations", regs, tmp_path / "好.csv", db_file=empty_db_path)
     assert result.written
     assert sorted(p.name for p in folder.iterdir()) == sorted([*(p.name for p in before), f"{result.sha256[:16]}_好.csv"])
+
+
+@pytest.mark.parametrize("kind", ["schools", "sites", "registrations", "attendance", "scores", "fee-standards", "payments"])
+def test_the_preview_speaks_the_files_language(kind, demo_file, demo_db_path, tmp_path):
+    """The preview the import page shows has the Chinese column labels, not field names like batch_code."""
+    import shutil
+
+    copy = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo_db_path, copy)
+    con = db.connect(copy)
+    try:
+        _, path, batch = demo_file(kind, "2023-1" if kind in ("registrations", "attendance", "scores") else None)
+        result = import_file(con, kind, path, batch=batch, dry_run=True)
+    finally:
+        con.close()
+    assert result.ok, result.lines(limit=5)
+    columns = list(result.preview.columns)
+    assert columns and all(not c.isascii() for c in columns), columns
+    if kind == "payments":
+        assert "金额（元）" in columns and all("." in v for v in result.preview["金额（元）"])

@@ -5,20 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from examdash import db
 from examdash.domain import yuan_to_fen
 from examdash.importers.kinds import (
     ABSENT_WORDS,
     ATTENDANCE_ALIASES,
     LEVEL_ALIASES,
+    NON_ASCII_BYTE,
     PROVINCE_ALIASES,
     STATUS_ALIASES,
     TYPE_ALIASES,
     YES_NO,
     Checker,
+    byte_classes,
     check_ids,
     clean_code,
     duplicate_keys,
     first_duplicates,
+    half_width,
     map_dict,
     map_values,
     normalise_ids,
@@ -63,7 +67,11 @@ def batch_column(con, ck: Checker, cols, n, batch: str | None) -> pd.Series:
     known = _lookup(con, "select batch_code, batch_name from batches")
     names = {**dict(zip(known.batch_name, known.batch_code)), **{c: c for c in known.batch_code}}
     if "batch_code" in cols:
-        raw = cols["batch_code"].str.strip()
+        raw = cols["batch_code"]
+        found = byte_classes(raw)
+        if found is None or found & NON_ASCII_BYTE:  # 2023－1 typed in full width
+            raw = half_width(raw)[0]
+        raw = raw.str.strip()
         if batch is not None:
             raw = raw.fillna(batch)
         out = _map_text(raw, names)
@@ -83,7 +91,7 @@ def batch_column(con, ck: Checker, cols, n, batch: str | None) -> pd.Series:
 
 
 def schools(con, ck: Checker, cols, n, batch):
-    code = clean_code(cols["school_code"])
+    code = clean_code(cols["school_code"], ck, "school_code")
     out = pd.DataFrame({
         "school_code": code,
         "school_name": cols["school_name"],
@@ -96,8 +104,8 @@ def schools(con, ck: Checker, cols, n, batch):
 
 
 def sites(con, ck: Checker, cols, n, batch):
-    code = clean_code(cols["site_code"])
-    school = clean_code(_col(cols, "school_code", n))
+    code = clean_code(cols["site_code"], ck, "site_code")
+    school = clean_code(_col(cols, "school_code", n), ck, "school_code")
     known = set(_lookup(con, "select school_code from schools").school_code)
     ck.flag(present(school) & ~school.isin(known).to_numpy(), "school_code",
             lambda i: f"院校代码「{school.iat[i]}」不存在：请先导入院校")
@@ -119,14 +127,14 @@ def sites(con, ck: Checker, cols, n, batch):
 
 def registrations(con, ck: Checker, cols, n, batch):
     b = batch_column(con, ck, cols, n, batch)
-    ids = normalise_ids(cols["id_no"])
+    ids = normalise_ids(cols["id_no"], ck, "id_no")
     check_ids(ck, ids, "id_no")
     level = map_values(ck, cols["level"], "level", LEVEL_ALIASES, "级别", "初级 或 中级")
     ctype = map_values(ck, _col(cols, "candidate_type", n), "candidate_type", TYPE_ALIASES, "考生类型", "在校生 或 社会考生").fillna("在校生")
     status = map_values(ck, _col(cols, "status", n), "status", STATUS_ALIASES, "报名状态", "正常 或 已取消").fillna("正常")
 
     site_tab = _lookup(con, "select site_code, site_name, school_code from sites")
-    site_code = clean_code(_col(cols, "site_code", n))
+    site_code = clean_code(_col(cols, "site_code", n), ck, "site_code")
     site_name = _col(cols, "site_name", n)
     site = _code_or_name(site_code, site_name, dict(zip(site_tab.site_name, site_tab.site_code)))
     known_sites = set(site_tab.site_code)
@@ -137,7 +145,7 @@ def registrations(con, ck: Checker, cols, n, batch):
             lambda i: f"考点名称「{site_name.iat[i]}」不存在：请先导入考点")
 
     school_tab = _lookup(con, "select school_code, school_name from schools")
-    sc_code = clean_code(_col(cols, "school_code", n))
+    sc_code = clean_code(_col(cols, "school_code", n), ck, "school_code")
     sc_name = _col(cols, "school_name", n)
     school = _code_or_name(sc_code, sc_name, dict(zip(school_tab.school_name, school_tab.school_code)))
     social = (ctype == "社会考生").to_numpy()
@@ -163,7 +171,7 @@ def registrations(con, ck: Checker, cols, n, batch):
     ck.flag(late, "registered_at",
             lambda i: f"报名时间 {when.iat[i]:%Y-%m-%d %H:%M} 晚于报名截止日 {deadline_of[b.iat[i]]:%Y-%m-%d}", "warning")
 
-    ticket = clean_code(_col(cols, "ticket_no", n))
+    ticket = clean_code(_col(cols, "ticket_no", n), ck, "ticket_no")
     out = pd.DataFrame({
         "batch_code": b, "id_no": ids, "level": level, "name": cols["name"].str.replace(SPACE_RUN, "", regex=True),
         "school_code": school, "site_code": site, "candidate_type": ctype, "registered_at": when,
@@ -224,9 +232,21 @@ def _check_tickets(con, ck: Checker, b: pd.Series, ticket: pd.Series) -> pd.Data
     return merged
 
 
+def _after_exam(con, ck: Checker, b: pd.Series, what: str) -> None:
+    """Sign-ins and scores exist only once a batch has been sat: refused before its exam day (the app's
+    clock, which the demo pins), with the exam date in the message."""
+    today = db.today(con)
+    dates = _lookup(con, "select batch_code, exam_date from batches where exam_date > $d", {"d": today})
+    for code, exam in zip(dates.batch_code, pd.to_datetime(dates.exam_date).dt.date):
+        if (b == code).any():
+            ck.file_error(f"{code} 批次的考试日为 {exam:%Y-%m-%d}，今天（{today:%Y-%m-%d}）尚未考试：不能导入{what}；"
+                          "请核对考试批次，或在考试后再导入", "batch_code")
+
+
 def attendance(con, ck: Checker, cols, n, batch):
     b = batch_column(con, ck, cols, n, batch)
-    ticket = clean_code(cols["ticket_no"])
+    _after_exam(con, ck, b, "签到表")
+    ticket = clean_code(cols["ticket_no"], ck, "ticket_no")
     _check_tickets(con, ck, b, ticket)
     out = pd.DataFrame({
         "batch_code": b, "ticket_no": ticket, "room": _col(cols, "room", n), "seat": _col(cols, "seat", n),
@@ -246,9 +266,10 @@ def _score(ck: Checker, raw: pd.Series, f: str) -> tuple[pd.Series, np.ndarray]:
 
 def scores(con, ck: Checker, cols, n, batch):
     b = batch_column(con, ck, cols, n, batch)
-    ticket = clean_code(cols["ticket_no"])
+    _after_exam(con, ck, b, "成绩")
+    ticket = clean_code(cols["ticket_no"], ck, "ticket_no")
     merged = _check_tickets(con, ck, b, ticket)
-    ids = normalise_ids(_col(cols, "id_no", n))
+    ids = normalise_ids(_col(cols, "id_no", n), ck, "id_no")
     check_ids(ck, ids, "id_no")
     mismatch = present(ids) & merged.id_no.notna().to_numpy() & (ids != merged.id_no).fillna(False).to_numpy()
     ck.flag(mismatch, "id_no", lambda i: f"身份证号与准考证号「{ticket.iat[i]}」的报名记录不一致")
