@@ -14,12 +14,16 @@ def login_page() -> None:
         st.info(notice)
     oidc = web.oidc_configured()
     if oidc:
-        user = web.oidc_user()
+        try:
+            user = web.oidc_user()
+            refusal = "您的单位账号邮箱没有对应的看板账号，请联系管理员。"
+        except web.AuthError as exc:
+            user, refusal = None, str(exc)
         if user is not None:
-            web.sign_in(user)
+            web.sign_in(user, method="oidc")
             st.rerun()
         if getattr(st.user, "is_logged_in", False):
-            st.error("您的单位账号邮箱没有对应的看板账号，请联系管理员。")
+            st.error(refusal)
             st.button("退出单位账号", on_click=st.logout, key="login_oidc_logout")
         else:
             st.button("使用单位账号登录（OIDC）", on_click=st.login, key="login_oidc")
@@ -58,4 +62,7 @@ else:
         if st.button("退出登录", key="app_logout"):
             web.logout()
             st.rerun()
-nav.run()
+try:
+    nav.run()
+except Exception as exc:  # Streamlit's stop and rerun are BaseExceptions and pass through
+    web.show_error(exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -13,9 +14,14 @@ from examdash import db
 from examdash.queries import Scope
 
 ROLES = {"admin": "管理员", "staff": "考务人员", "school": "学校负责人"}
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per user name and client
+CLIENT_MAX_FAILURES = 20  # per client, whatever the user names
 LOCK_MINUTES = 15
 MIN_PASSWORD = 8
+MAX_PASSWORD = 256  # longer input is refused before it is hashed or written anywhere
+USERNAME = re.compile(r"[A-Za-z0-9_.@-]{3,64}")
+CLIENT = re.compile(r"[0-9A-Za-z:._-]{1,64}")
+LOCAL = "local"  # the client key when the address is unknown (this machine, or a proxy not trusted)
 _hasher = PasswordHasher()  # argon2id, salted; about 50 ms a hash on this machine
 # Verifying against this keeps a login for an unknown user as slow as one for a known user.
 _DUMMY_HASH = _hasher.hash("examdash-dummy-password")
@@ -32,6 +38,7 @@ class User:
     role: str
     school_code: str | None
     school_name: str | None = None
+    epoch: int = 0  # users.session_epoch when loaded: a password reset or disabling bumps it, ending sessions
 
     @property
     def scope(self) -> Scope:
@@ -53,6 +60,15 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@functools.lru_cache(maxsize=256)
+def verifies(stored: str | None, password: str) -> bool:
+    """Whether a stored hash is of this password (cached: the same hash and password always agree)."""
+    try:
+        return stored is not None and _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 def check_password_rules(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
         raise AuthError(f"密码至少 {MIN_PASSWORD} 位")
@@ -62,7 +78,7 @@ def check_password_rules(password: str) -> None:
 
 def _valid_username(username: str) -> str:
     username = (username or "").strip()
-    if not re.fullmatch(r"[A-Za-z0-9_.@-]{3,64}", username):
+    if not USERNAME.fullmatch(username):
         raise AuthError("用户名须为 3-64 位字母、数字或 _ . @ -")
     return username
 
@@ -96,7 +112,9 @@ def set_active(con, username: str, active: bool, actor: str) -> None:
     with db.transaction(con) as cur:
         if not cur.execute("select 1 from users where username = $u", {"u": username}).fetchall():
             raise AuthError(f"用户 {username} 不存在")
-        cur.execute("update users set active = $a where username = $u", {"a": active, "u": username})
+        # Disabling ends the account's open sessions (and a later enabling does not bring them back).
+        cur.execute("update users set active = $a, session_epoch = coalesce(session_epoch, 0) + (case when $a then 0 else 1 end) "
+                    "where username = $u", {"a": active, "u": username})
         db.audit(cur, actor, "user_enable" if active else "user_disable", username)
 
 
@@ -105,7 +123,9 @@ def reset_password(con, username: str, password: str, actor: str) -> None:
     with db.transaction(con) as cur:
         if not cur.execute("select 1 from users where username = $u", {"u": username}).fetchall():
             raise AuthError(f"用户 {username} 不存在")
-        cur.execute("update users set password_hash = $h where username = $u", {"h": hash_password(password), "u": username})
+        # A reset ends every open session of the account: whoever held the old password is signed out.
+        cur.execute("update users set password_hash = $h, session_epoch = coalesce(session_epoch, 0) + 1 "
+                    "where username = $u", {"h": hash_password(password), "u": username})
         cur.execute("delete from login_throttle where username = $u", {"u": username})
         db.audit(cur, actor, "user_reset_password", username)
 
@@ -124,35 +144,67 @@ def list_users(con):
 
 def _load(cur, username: str) -> User | None:
     rows = cur.execute(
-        "select u.username, u.display_name, u.role, u.school_code, s.school_name from users u "
-        "left join schools s using (school_code) where u.username = $u and u.active",
+        "select u.username, u.display_name, u.role, u.school_code, s.school_name, coalesce(u.session_epoch, 0) "
+        "from users u left join schools s using (school_code) where u.username = $u and u.active",
         {"u": username},
     ).fetchall()
     return User(*rows[0]) if rows else None
 
 
-def authenticate(con, username: str, password: str, *, now: dt.datetime | None = None) -> User:
-    """Check a password; throttle by user name (5 failures lock it for 15 minutes). Every attempt is audited."""
+def client_key(client: str | None) -> str:
+    """The throttling key of a client address: the address if it looks like one, else 'local'."""
+    client = client.strip() if isinstance(client, str) else ""
+    return client if CLIENT.fullmatch(client) else LOCAL
+
+
+def authenticate(con, username: str, password: str, *, client: str | None = None,
+                 now: dt.datetime | None = None) -> User:
+    """Check a password. Throttled per user name and client (5 failures lock that pair for 15 minutes)
+    and per client (20 failures over any names lock the client), so a stranger's failures cannot lock
+    the owner out from their own client. Input that cannot be an account is refused before anything is
+    written; every other attempt is audited."""
     username = (username or "").strip()
-    now = now or db.now(con)
     if not username or not password:
         raise AuthError("请输入用户名和密码")
+    if not USERNAME.fullmatch(username) or len(password) > MAX_PASSWORD:
+        raise AuthError("用户名或密码错误")
+    client = client_key(client)
+    now = now or db.now(con)
     # The transaction must commit the failure count and the audit row, so the refusal is raised after it.
     with db.transaction(con) as cur:
-        refusal, user = _attempt(cur, username, password, now)
+        refusal, user = _attempt(cur, username, password, client, now)
     if refusal:
         raise AuthError(refusal)
     return user
 
 
-def _attempt(cur, username: str, password: str, now: dt.datetime) -> tuple[str | None, User | None]:
-    lock = cur.execute(
-        "select failures, locked_until from login_throttle where username = $u", {"u": username}
-    ).fetchall()
-    if lock and lock[0][1] is not None and lock[0][1] > now:
-        minutes = max(1, int((lock[0][1] - now).total_seconds() // 60) + 1)
-        db.audit(cur, username, "login_refused_locked", username)
-        return f"该账号因多次密码错误已锁定，请 {minutes} 分钟后再试", None
+def _locked(row, now: dt.datetime) -> int | None:
+    """Minutes left of a lock row (failures, last_failure_at, locked_until), or None when not locked."""
+    if row and row[2] is not None and row[2] > now:
+        return max(1, int((row[2] - now).total_seconds() // 60) + 1)
+    return None
+
+
+def _count(row, now: dt.datetime) -> int:
+    """The failures to add one to: none after a served lock or a quiet spell as long as a lock."""
+    if not row or row[2] is not None or row[1] < now - dt.timedelta(minutes=LOCK_MINUTES):
+        return 1
+    return row[0] + 1
+
+
+def _attempt(cur, username: str, password: str, client: str, now: dt.datetime) -> tuple[str | None, User | None]:
+    key = {"u": username, "c": client}
+    who = cur.execute("select failures, last_failure_at, locked_until from client_throttle where client = $c",
+                      {"c": client}).fetchall()
+    pair = cur.execute("select failures, last_failure_at, locked_until from login_throttle "
+                       "where username = $u and client = $c", key).fetchall()
+    refusals = ((who[0] if who else None, "login_refused_client_locked", "此处登录失败次数过多，已锁定"),
+                (pair[0] if pair else None, "login_refused_locked", "该账号在此处因多次密码错误已锁定"))
+    for row, action, text in refusals:
+        minutes = _locked(row, now)
+        if minutes:
+            db.audit(cur, username, action, username, {"client": client})
+            return f"{text}，请 {minutes} 分钟后再试", None
     rows = cur.execute(
         "select password_hash from users where username = $u and active", {"u": username}
     ).fetchall()
@@ -163,23 +215,29 @@ def _attempt(cur, username: str, password: str, now: dt.datetime) -> tuple[str |
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        expired = bool(lock) and lock[0][1] is not None  # a served lock starts the count afresh
-        failures = (lock[0][0] if lock and not expired else 0) + 1
+        failures = _count(pair[0] if pair else None, now)
         locked_until = now + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
-        cur.execute("delete from login_throttle where username = $u", {"u": username})
-        cur.execute(
-            "insert into login_throttle values ($u, $f, $t, $l)",
-            {"u": username, "f": failures, "t": now, "l": locked_until},
-        )
-        db.audit(cur, username, "login_failed", username, {"failures": failures, "locked": locked_until is not None})
+        cur.execute("delete from login_throttle where username = $u and client = $c", key)
+        cur.execute("insert into login_throttle values ($u, $c, $f, $t, $l)",
+                    {**key, "f": failures, "t": now, "l": locked_until})
+        client_lock = None
+        if client != LOCAL:  # an unknown address may be everyone (a proxy not trusted): never lock it as one
+            spread = _count(who[0] if who else None, now)
+            client_lock = now + dt.timedelta(minutes=LOCK_MINUTES) if spread >= CLIENT_MAX_FAILURES else None
+            cur.execute("delete from client_throttle where client = $c", {"c": client})
+            cur.execute("insert into client_throttle values ($c, $f, $t, $l)",
+                        {"c": client, "f": spread, "t": now, "l": client_lock})
+        db.audit(cur, username, "login_failed", username,
+                 {"failures": failures, "locked": locked_until is not None, "client": client,
+                  "client_locked": client_lock is not None})
         if locked_until:
-            return f"用户名或密码错误；已连续错误 {failures} 次，账号锁定 {LOCK_MINUTES} 分钟", None
+            return f"用户名或密码错误；已连续错误 {failures} 次，该账号在此处锁定 {LOCK_MINUTES} 分钟", None
         return "用户名或密码错误", None
-    cur.execute("delete from login_throttle where username = $u", {"u": username})
+    cur.execute("delete from login_throttle where username = $u and client = $c", key)
     cur.execute("update users set last_login_at = $t where username = $u", {"t": now, "u": username})
     if _hasher.check_needs_rehash(stored):
         cur.execute("update users set password_hash = $h where username = $u", {"h": hash_password(password), "u": username})
-    db.audit(cur, username, "login", username)
+    db.audit(cur, username, "login", username, {"client": client})
     return None, _load(cur, username)
 
 

@@ -25,9 +25,24 @@ def imports_dir(db: Path) -> Path:
     return db.parent / f"{db.stem}_imports"
 
 
-def session_timeout_minutes() -> int:
-    return int(os.environ.get("EXAMDASH_SESSION_MINUTES", "30"))
+def session_timeout_minutes() -> float:
+    return float(os.environ.get("EXAMDASH_SESSION_MINUTES", "30"))
+
+
+def trust_proxy() -> bool:
+    """Whether the app runs behind the reverse proxy, whose X-Forwarded-For names the browser."""
+    return os.environ.get("EXAMDASH_TRUST_PROXY", "") in ("1", "true", "yes")
 
 
 def max_upload_mb() -> int:
     return int(os.environ.get("EXAMDASH_MAX_UPLOAD_MB", "200"))
+
+
+def parse_memory_mb() -> int:
+    """Address space an uploaded file's reader may use (its own process; see importers/isolate.py)."""
+    return int(os.environ.get("EXAMDASH_PARSE_MEMORY_MB", "3072"))
+
+
+def parse_seconds() -> float:
+    """How long an uploaded file's reader may run."""
+    return float(os.environ.get("EXAMDASH_PARSE_SECONDS", "120"))
