@@ -14,5 +14,5 @@ days = c3.number_input("最近天数", min_value=1, max_value=3650, value=30, ke
 log = admin.audit_log(None if action == "全部" else action, actor.strip() or None, int(days))
 st.caption(f"共 {len(log):,} 条（最多显示最近 5,000 条）")
 st.dataframe(log, hide_index=True, key="audit_table")
-st.download_button("下载 .csv", exports.to_csv(log), file_name=exports.file_name("审计日志", f"最近{days}天", "csv"),
-                   mime="text/csv", key="audit_download", on_click=web.audit, args=("download", "审计日志"))
+web.download_button(st, "下载 .csv", lambda: exports.to_csv(log), exports.file_name("审计日志", f"最近{days}天", "csv"),
+                    exports.MIME["csv"], "audit_download", {"rows": len(log)})

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from examdash import charts, fees, fees_views, filters, web
+from examdash import charts, exports, fees, fees_views, filters, web
 
 user = web.require("admin", "staff")
 f = filters.sidebar(("batch", "province", "school"))
@@ -41,11 +41,9 @@ with tabs[0]:
     st.caption(f"{len(view.balances):,} 所院校（有应缴或有到账）；按余额从欠费最多排起。")
     fees_views.show_table(view.balances, "fees_balances_table")
     files = fees_views.balances_downloads(view.balances_raw, describe)
-    c1, c2 = st.columns(2)
-    for col, ext in ((c1, "xlsx"), (c2, "csv")):
-        data, name, mime = files[ext]
-        col.download_button(f"下载余额表 .{ext}", data, file_name=name, mime=mime, key=f"fees_balances_download_{ext}",
-                            on_click=web.audit, args=("download", name, {"rows": len(view.balances)}))
+    for col, (ext, (build, name, mime)) in zip(st.columns(2), files.items()):
+        web.download_button(col, f"下载余额表 .{ext}", build, name, mime, f"fees_balances_download_{ext}",
+                            {"rows": len(view.balances)})
 
 with tabs[1]:
     st.plotly_chart(charts.bar(view.province_chart, "省份", "金额（元）", title="各省应缴与已缴", x_title="省份",
@@ -111,10 +109,9 @@ with tabs[6]:
                             key="fees_statement_school")
         name = fees.statement_file_name(code, names[code])
         st.caption("对账单包括全部批次：汇总、分批次、报名费用明细（单价及其来源）、到账记录与计费规则。")
-        st.download_button("下载对账单 .xlsx", fees.statement_xlsx(web.query, code, web.now()), file_name=name,
-                           mime=fees_views.XLSX_MIME, key="fees_statement_download",
-                           on_click=web.audit, args=("download", name, {"school": code}))
+        web.download_button(st, "下载对账单 .xlsx", fees_views.statement_file(code), name, exports.MIME["xlsx"],
+                            "fees_statement_download", {"school": code})
     zip_name = f"费用对账单_{describe}.zip"
-    st.download_button(f"下载当前筛选下全部 {len(codes):,} 所院校的对账单 .zip", fees_views.all_statements(f.province, f.school),
-                       file_name=zip_name, mime="application/zip", key="fees_statements_zip_download",
-                       disabled=not codes, on_click=web.audit, args=("download", zip_name, {"schools": len(codes)}))
+    web.download_button(st, f"下载当前筛选下全部 {len(codes):,} 所院校的对账单 .zip",
+                        fees_views.all_statements(f.province, f.school), zip_name, exports.MIME["zip"],
+                        "fees_statements_zip_download", {"schools": len(codes)}, disabled=not codes)

@@ -9,6 +9,13 @@ st.title("导入")
 st.caption("支持 .xlsx、.xls 与 .csv（UTF-8、带 BOM 的 UTF-8、GB18030）。先校验并预览，错误会阻止导入，警告可确认后导入；"
            "每个文件在一个事务中写入，重复导入同一内容不会改变数据。")
 
+refusal = import_ui.demo_store_refusal()
+if refusal:
+    st.error(refusal)
+    st.subheader("导入记录")
+    st.dataframe(import_ui.history(), hide_index=True, key="imports_history")
+    st.stop()
+
 c1, c2 = st.columns(2)
 kind = c1.selectbox("文件类型", list(import_ui.KIND_LABELS), format_func=import_ui.KIND_LABELS.get, key="imports_kind")
 batches = web.query("batches")["batch_code"].tolist()
@@ -38,15 +45,17 @@ for i, f in enumerate(files or []):
         where = f"工作表「{result.sheet}」" if result.sheet else f"编码 {result.encoding or 'Excel'}"
         st.caption(f"{where}；第 {result.header_row} 行识别为表头；共 {result.rows_total:,} 行")
     left, right = st.columns([1, 2])
-    left.dataframe(import_ui.mapping(result), hide_index=True, key=f"imports_mapping_{i}")
+    if result.mapping or result.unmapped:
+        left.dataframe(import_ui.mapping(result), hide_index=True, key=f"imports_mapping_{i}")
     if result.preview is not None:
         right.dataframe(result.preview, hide_index=True, key=f"imports_preview_{i}")
     issues = import_ui.report(result)
     if len(issues):
         (st.error if result.errors else st.warning)(result.summary() if result.errors else f"{len(result.warnings)} 条警告，请检查后确认")
         st.dataframe(issues, hide_index=True, key=f"imports_issues_{i}")
-        st.download_button("下载校验报告 .csv", exports.to_csv(issues),
-                           file_name=exports.file_name("校验报告", f.name, "csv"), mime="text/csv", key=f"imports_report_{i}")
+        web.download_button(st, "下载校验报告 .csv", lambda issues=issues: exports.to_csv(issues),
+                            exports.file_name("校验报告", f.name, "csv"), exports.MIME["csv"], f"imports_report_{i}",
+                            {"rows": len(issues)})
     if result.errors:
         continue
     st.info(f"将新增 {result.added:,} 行，替换 {result.replaced:,} 行，{result.unchanged:,} 行与已有数据相同。")

@@ -21,11 +21,9 @@ queue_tab, done_tab, history_tab, cert_tab, log_tab = st.tabs(["待处理队列"
 with queue_tab:
     st.dataframe(view.open_table, hide_index=True, key="reviews_open_table")
     files = review_views.downloads(f.batch, view.open_table, "复核队列")
-    c1, c2 = st.columns(2)
-    for col, ext in ((c1, "xlsx"), (c2, "csv")):
-        data, name, mime = files[ext]
-        col.download_button(f"下载 .{ext}", data, file_name=name, mime=mime, key=f"reviews_queue_download_{ext}",
-                            on_click=web.audit, args=("download", name, {"rows": len(view.open_table)}))
+    for col, (ext, (build, name, mime)) in zip(st.columns(2), files.items()):
+        web.download_button(col, f"下载 .{ext}", build, name, mime, f"reviews_queue_download_{ext}",
+                            {"rows": len(view.open_table)})
     if len(view.by_school):
         st.plotly_chart(review_views.by_school_chart(view.by_school), key="reviews_by_school_chart")
         with st.expander("各院校复核项数字"):

@@ -20,6 +20,8 @@ for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.me
 st.subheader("合格率：本校、本省与全国")
 st.plotly_chart(charts.bar(view.comparison, "级别", "合格率", title="各级别合格率对比", x_title="级别", y_title="合格率",
                            color="范围", percent=True), key="school_compare_chart")
+if view.withheld:
+    st.caption(view.withheld)
 with st.expander("对比数字"):
     st.dataframe(view.comparison_table, hide_index=True, key="school_compare_table")
 
@@ -27,9 +29,5 @@ st.subheader("本校考生成绩")
 table = portal.candidates(f.batch)
 st.caption(f"共 {len(table):,} 人（本校考生，信息完整显示）")
 st.dataframe(table, hide_index=True, key="school_candidates_table")
-files = portal.downloads(f.batch, table)
-c1, c2 = st.columns(2)
-for col, ext in ((c1, "xlsx"), (c2, "csv")):
-    data, name, mime = files[ext]
-    col.download_button(f"下载 .{ext}", data, file_name=name, mime=mime, key=f"school_download_{ext}",
-                        on_click=web.audit, args=("download", name, {"rows": len(table)}))
+for col, (ext, (build, name, mime)) in zip(st.columns(2), portal.downloads(f.batch, table).items()):
+    web.download_button(col, f"下载 .{ext}", build, name, mime, f"school_download_{ext}", {"rows": len(table)})

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from examdash import fees, fees_views, web
+from examdash import exports, fees, fees_views, web
 
 user = web.require("school")
 view = fees_views.school()
@@ -11,9 +11,8 @@ st.title(f"本校费用 · {view.school_name}")
 st.caption(f"院校代码 {view.school_code}；省份 {view.province or '—'}。全部批次合计，只含本校的应缴、到账与余额。")
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
     col.metric(label, value, help=help_text)
-st.download_button("下载对账单 .xlsx", view.statement, file_name=view.statement_name, mime=fees_views.XLSX_MIME,
-                   key="school_fees_statement_download",
-                   on_click=web.audit, args=("download", view.statement_name, {"school": view.school_code}))
+web.download_button(st, "下载对账单 .xlsx", fees_views.statement_file(view.school_code), view.statement_name,
+                    exports.MIME["xlsx"], "school_fees_statement_download", {"school": view.school_code})
 
 st.subheader("分批次")
 fees_views.show_table(view.per_batch, "school_fees_batches_table")

@@ -78,4 +78,4 @@ for col, ext in zip(st.columns(2), ("xlsx", "csv")):
     col.download_button(
         f"下载 .{ext}（{view.table_rows:,} 行）", analytics.deferred_download(f, masked, ext), file_name=name,
         mime=analytics.MIME[ext], key=f"scores_table_download_{ext}", on_click="ignore",
-    )
+    )  # built, checked and audited on click by web.deferred

@@ -23,7 +23,7 @@ Run = Callable[..., pd.DataFrame]
 FILTERS = ("batch", "level", "province", "site", "school", "candidate_type")
 CHART_ROWS = 30  # bars per ranked chart; the table behind it has every row
 TABLE_ROWS = 1000  # rows of the score table shown on the page; downloads carry every filtered row
-MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
+MIME = exports.MIME
 
 ABSENCE_RULE = (
     "异常缺考判定：该考点有签到记录或成绩的考生不少于 10 人，缺考率不低于全国缺考率的 2 倍，"
@@ -385,19 +385,14 @@ def score_download_name(f: Filters, ext: str) -> str:
 
 
 def deferred_download(f: Filters, masked: bool, ext: str) -> Callable[[], bytes]:
-    """The download's bytes, built only when the user clicks (a 1M-row table is not built on every
-    rerun). Streamlit runs the callable outside the script, so the identity's scope, the
-    connection and the audit writer are captured now. The audit entry is written when the file is
-    built, so the button needs no rerun: a rerun would hand both buttons new file ids, and a second
-    click while it ran would ask for an id that no longer exists and get nothing."""
+    """The whole filtered score table as a file, built only when the user clicks (a 1M-row table is
+    not built on every rerun), after web.deferred has checked the session (and, for full names and ID
+    numbers, that it is still staff's); audited with the rows actually served."""
     run = runner(web.con(), web.scope())
-    audit = web.auditor()
 
-    def build() -> bytes:
+    def build() -> tuple[bytes, dict]:
         table = score_table(f, masked, run)
-        data = _score_file(table, ext)
-        audit("download", score_download_name(f, ext),
-              {"rows": len(table), "filters": f.describe(), "masked": masked, "format": ext})
-        return data
+        return _score_file(table, ext), {"rows": len(table)}
 
-    return build
+    return web.deferred(build, score_download_name(f, ext),
+                        {"filters": f.describe(), "masked": masked, "format": ext}, unmasked=not masked)

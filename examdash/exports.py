@@ -11,6 +11,8 @@ from examdash.domain import mask_id, mask_name
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = r"[+-]?\d+(\.\d+)?"
+MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv",
+        "zip": "application/zip"}
 
 
 def neutralise(df: pd.DataFrame) -> pd.DataFrame:
@@ -45,6 +47,15 @@ def file_name(prefix: str, describe: str, ext: str) -> str:
 
 def to_csv(df: pd.DataFrame) -> bytes:
     return neutralise(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def table_files(table: pd.DataFrame, prefix: str, describe: str, sheet: str = "数据") -> dict:
+    """ext -> (build, file name, MIME type) of a table as .xlsx and .csv; build() makes the bytes when
+    called (the download is built on click, not on every page run)."""
+    def build(ext: str):
+        return (lambda: to_xlsx(table, sheet)) if ext == "xlsx" else (lambda: to_csv(table))
+
+    return {ext: (build(ext), file_name(prefix, describe, ext), MIME[ext]) for ext in ("xlsx", "csv")}
 
 
 def to_xlsx(sheets: dict[str, pd.DataFrame] | pd.DataFrame, sheet_name: str = "数据") -> bytes:

@@ -6,6 +6,7 @@ cells yuan numbers converted from fen (examdash/fees.py has the rules and the st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -13,7 +14,6 @@ import pandas as pd
 from examdash import db, exports, fees, queries, web
 from examdash.fees import yuan, yuan_text
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ALL_BATCHES = "全部批次"
 
 
@@ -181,17 +181,25 @@ def _checks(bal: pd.DataFrame, totals: pd.Series, pay: pd.Series, whole: bool) -
     return out
 
 
-def balances_downloads(raw: pd.DataFrame, describe: str) -> dict[str, tuple[bytes, str, str]]:
-    """The balances table as .xlsx and .csv, money as yuan numbers with two decimals."""
-    table = balances_table(raw)
-    numbers = table.assign(**{label: raw[col].pipe(fees.money_cells) for col, label in BALANCE_MONEY.items()})
-    # Money stays numeric (float64 converted from fen, never summed as float): exports.neutralise would
-    # prefix a negative amount written as text with an apostrophe.
-    csv = exports.neutralise(numbers).to_csv(index=False, float_format="%.2f").encode("utf-8-sig")
-    return {
-        "xlsx": (exports.to_xlsx(numbers, "院校费用余额"), exports.file_name("费用余额", describe, "xlsx"), XLSX_MIME),
-        "csv": (csv, exports.file_name("费用余额", describe, "csv"), "text/csv"),
+def balances_downloads(raw: pd.DataFrame, describe: str) -> dict:
+    """ext -> (build, file name, MIME type) of the balances table, money as yuan numbers with two
+    decimals; the bytes are made on click."""
+    def numbers() -> pd.DataFrame:
+        # Money stays numeric (float64 converted from fen, never summed as float): exports.neutralise
+        # would prefix a negative amount written as text with an apostrophe.
+        return balances_table(raw).assign(**{label: raw[col].pipe(fees.money_cells) for col, label in BALANCE_MONEY.items()})
+
+    builds = {
+        "xlsx": lambda: exports.to_xlsx(numbers(), "院校费用余额"),
+        "csv": lambda: exports.neutralise(numbers()).to_csv(index=False, float_format="%.2f").encode("utf-8-sig"),
     }
+    return {ext: (build, exports.file_name("费用余额", describe, ext), exports.MIME[ext]) for ext, build in builds.items()}
+
+
+def statement_file(code: str) -> Callable[[], bytes]:
+    """One school's 对账单 .xlsx, made on click (outside the script: the scope and connection are taken now)."""
+    query, con = web.bound_query(), web.con()
+    return lambda: fees.statement_xlsx(query, code, db.now(con))
 
 
 def all_statements(province: str | None, school: str | None):
@@ -248,7 +256,6 @@ class SchoolFees:
     per_batch: pd.DataFrame
     lines: pd.DataFrame
     payments: pd.DataFrame
-    statement: bytes
     statement_name: str
 
 
@@ -256,7 +263,6 @@ def school() -> SchoolFees:
     """本校费用: the signed-in school's own statement. The school comes from the identity only."""
     user = web.require("school")
     code = user.school_code
-    sheets = fees.statement_frames(web.query, code, web.now())
     bal = web.query("fee_balances", school=code)
     lines = web.query("fee_lines", school=code)
     batches = web.query("fee_school_batches", school=code)
@@ -296,5 +302,4 @@ def school() -> SchoolFees:
         "匹配方式": pays.match_method,
     })
     name = user.school_name or (bal.school_name.iat[0] if len(bal) else code)
-    return SchoolFees(code, name, province, metrics, per_batch, line_table, pay_table,
-                      exports.to_xlsx(sheets), fees.statement_file_name(code, name))
+    return SchoolFees(code, name, province, metrics, per_batch, line_table, pay_table, fees.statement_file_name(code, name))

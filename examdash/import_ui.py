@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from examdash import config, web
-from examdash.importers import ImportResult, import_file
+from examdash.importers import ImportResult, Issue, import_file
 from examdash.importers.kinds import KINDS
 
 KIND_LABELS = {k: f"{spec.label}（{k}）" for k, spec in KINDS.items()}
@@ -26,6 +26,13 @@ class Upload:
     data: bytes
 
 
+def demo_store_refusal() -> str | None:
+    """Why this store takes no imports (it has demo accounts with published passwords), or None."""
+    from examdash import demo
+
+    return demo.real_data_refusal(web.con(), config.db_path())
+
+
 def too_large(upload: Upload) -> str | None:
     limit = config.max_upload_mb()
     size = len(upload.data) / 1024 / 1024
@@ -37,12 +44,17 @@ def too_large(upload: Upload) -> str | None:
 def _run(upload: Upload, kind: str, batch: str | None, dry_run: bool, progress, sheet: str | None = None,
          confirm: bool = False) -> ImportResult:
     user = web.require("admin")
+    refusal = demo_store_refusal()
+    if refusal:  # the page says so first; this holds whatever calls in
+        result = ImportResult(kind=kind, file_name=upload.name)
+        result.issues.append(Issue(None, None, refusal))
+        return result
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.data)
         return import_file(web.con(), kind, path, batch=batch, actor=user.username, dry_run=dry_run,
                            file_name=upload.name, db_file=config.db_path(), progress=progress, sheet=sheet,
-                           confirm=confirm)
+                           confirm=confirm, isolated=True)
 
 
 def check(upload: Upload, kind: str, batch: str | None, progress, sheet: str | None = None) -> ImportResult:
@@ -69,8 +81,9 @@ def write(upload: Upload, kind: str, batch: str | None, progress, sheet: str | N
 
 def report(result: ImportResult) -> pd.DataFrame:
     """The validation report as a table (and a download)."""
-    rows = [{"级别": "错误" if i.severity == "error" else "警告", "文件": result.file_name, "行": i.row,
-             "列": i.column, "问题": i.message} for i in result.errors + result.warnings]
+    rows = [{"级别": "错误" if i.severity == "error" else "警告", "文件": result.file_name,
+             "行": "—" if i.row is None else str(i.row), "列": i.column or "—", "问题": i.message}
+            for i in result.errors + result.warnings]
     return pd.DataFrame(rows, columns=["级别", "文件", "行", "列", "问题"])
 
 

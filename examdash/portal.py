@@ -22,6 +22,7 @@ class SchoolView:
     metrics: list[tuple[str, str, str]]
     comparison: pd.DataFrame  # level x (本校 / 本省 / 全国) pass rates, for the chart
     comparison_table: pd.DataFrame
+    withheld: str | None = None  # why some provincial figures are not shown
 
 
 def _school_province(code: str) -> str | None:
@@ -44,6 +45,9 @@ def school_view(batch: str) -> SchoolView:
     comp = pd.DataFrame(rows, columns=["范围", "级别", "报名", "实考", "合格", "合格率"])
     rules = "；".join(f"{r.level}：{charts.RULE_LABELS[r.pass_rule]}" for r in nation.itertuples())
     table = comp.assign(合格率=comp["合格率"].map(pct))
+    missing = [lv for lv in own.level if lv not in set(prov.level)]
+    withheld = (f"本省{'、'.join(missing)}的参考院校不足 3 所，不显示本省对比（以免推算出其他院校的成绩）。"
+                if missing else None)
     total_reg, total_sat, total_pass = (int(own[c].sum()) for c in ("registered", "sat", "passed"))
     metrics = [
         ("本校报名", f"{total_reg:,}", "有效报名（不含已取消）"),
@@ -51,7 +55,7 @@ def school_view(batch: str) -> SchoolView:
         ("合格", f"{total_pass:,}", f"合格规则：{rules}"),
         ("合格率", pct(total_pass / total_sat if total_sat else None), "合格 / 实考"),
     ]
-    return SchoolView(code, user.school_name or code, province, metrics, comp, table)
+    return SchoolView(code, user.school_name or code, province, metrics, comp, table, withheld)
 
 
 def candidates(batch: str) -> pd.DataFrame:
@@ -60,11 +64,7 @@ def candidates(batch: str) -> pd.DataFrame:
     return analytics.score_frame(web.query("candidate_scores", batch=batch, school=user.school_code), masked=False)
 
 
-def downloads(batch: str, table: pd.DataFrame) -> dict[str, tuple[bytes, str, str]]:
+def downloads(batch: str, table: pd.DataFrame) -> dict:
+    """ext -> (build, file name, MIME type) of the school's score table (built on click)."""
     user = web.require("school")
-    describe = f"{user.school_code}_{batch}"
-    return {
-        "xlsx": (exports.to_xlsx(table, "成绩"), exports.file_name("本校成绩表", describe, "xlsx"),
-                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        "csv": (exports.to_csv(table), exports.file_name("本校成绩表", describe, "csv"), "text/csv"),
-    }
+    return exports.table_files(table, "本校成绩表", f"{user.school_code}_{batch}", "成绩")

@@ -244,12 +244,9 @@ def org_sign(batch: str, school_codes: list[str]) -> tuple[bool, str]:
     return True, f"已代表培训评价组织为 {len(done)} 所院校签发证书"
 
 
-def downloads(batch: str, table: pd.DataFrame, prefix: str) -> dict[str, tuple[bytes, str, str]]:
-    return {
-        "xlsx": (exports.to_xlsx(table, "复核"), exports.file_name(prefix, batch, "xlsx"),
-                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        "csv": (exports.to_csv(table), exports.file_name(prefix, batch, "csv"), "text/csv"),
-    }
+def downloads(batch: str, table: pd.DataFrame, prefix: str) -> dict:
+    """ext -> (build, file name, MIME type) of a queue table (built on click)."""
+    return exports.table_files(table, prefix, batch, "复核")
 
 
 @dataclass(frozen=True)

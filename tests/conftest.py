@@ -233,3 +233,41 @@ def find_line(result, row: int, column: str, fragment: str = "") -> str:
             if line.removeprefix("警告 ").startswith(prefix) and fragment in line]
     assert hits, f"no line starting {prefix!r} containing {fragment!r} in:\n" + "\n".join(result.lines())
     return hits[0]
+
+
+@pytest.fixture
+def deferred(monkeypatch):
+    """The callables handed to st.download_button, by deferred file id: run one as Streamlit's server
+    does when the button is clicked (outside the script)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    found: dict = {}
+    original = MediaFileManager.add_deferred
+
+    def spy(self, callable_, *args, **kwargs):
+        file_id = original(self, callable_, *args, **kwargs)
+        found[file_id] = callable_
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    return found
+
+
+def click_download(deferred: dict, button) -> bytes:
+    """What clicking a download button serves: its deferred callable run. A page must carry no ready file."""
+    assert button.proto.deferred_file_id and not button.proto.url, f"{button.key} carries a ready file"
+    return deferred[button.proto.deferred_file_id]()
+
+
+def own_password(username: str) -> str:
+    return f"Own-{username}-2024"
+
+
+def retire_demo_passwords(con) -> None:
+    """Give the demo's accounts passwords of their own (own_password), as whoever takes the demo store
+    for real data must: a store whose accounts still have the published passwords takes no imports."""
+    from examdash import auth
+
+    for username in demo.DEMO_USERNAMES:
+        if auth.reload_user(con, username) is not None:
+            auth.reset_password(con, username, own_password(username), "test")

@@ -144,14 +144,15 @@ def test_formulas_in_names_are_neutralised(fresh_db, fresh_db_path, tmp_path, ca
 def test_deferred_download_audits_when_built_as_the_user_who_clicked(fresh_db, monkeypatch, cand):
     """The score table's download is built outside the script, on click: the scope and the user are
     the ones captured on the page, and the audit entry is written then, with the rows served."""
-    from examdash import web
-    from examdash.auth import User
+    import time
 
+    from examdash import auth, web
+
+    school = auth.reload_user(fresh_db, "school1")
+    own = school.school_code
     counts = ex.select(cand, BATCH).school_code.value_counts()
-    own = counts.index[0]
-    school = User(username="school1", role="school", school_code=own, display_name="院校")
     monkeypatch.setattr(web, "con", lambda: fresh_db)
-    monkeypatch.setattr(web, "current_user", lambda: school)
+    monkeypatch.setattr(web, "guard", lambda: web.SessionGuard(school, time.monotonic()))
     monkeypatch.setattr(web, "scope", lambda: Scope(role="school", school_code=own, username="school1"))
     build = analytics.deferred_download(Filters(BATCH), True, "csv")
     monkeypatch.setattr(web, "current_user", lambda: None)  # the session is gone when the click comes

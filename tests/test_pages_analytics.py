@@ -10,7 +10,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 import analytics_expected as ex
@@ -24,21 +23,6 @@ PAGES = ["app_pages/registrations.py", "app_pages/attendance.py", "app_pages/sco
 @pytest.fixture(scope="module")
 def cand(demo_files):
     return ex.candidates(demo_files)
-
-
-@pytest.fixture
-def deferred(monkeypatch):
-    """The callables handed to st.download_button, by deferred file id, to run as the server would."""
-    found: dict = {}
-    original = MediaFileManager.add_deferred
-
-    def spy(self, callable_, *args, **kwargs):
-        file_id = original(self, callable_, *args, **kwargs)
-        found[file_id] = callable_
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
-    return found
 
 
 def sign_in(demo_db_con, username: str):
