@@ -21,7 +21,7 @@ import pandas as pd
 from examdash import db
 from examdash.config import imports_dir
 from examdash.importers import links
-from examdash.importers.kinds import KINDS, Checker, Issue, required_present
+from examdash.importers.kinds import KINDS, Checker, Issue, cap_cells, required_present
 from examdash.importers.reading import RawTable, ReadError, norm_header, read_table
 from examdash.importers.validate import VALIDATORS
 
@@ -91,6 +91,9 @@ class ImportResult:
 
     def summary(self) -> str:
         label = KINDS[self.kind].label
+        unreadable = [i for i in self.errors if i.row is None]
+        if unreadable:  # the file as a whole: say why, not "1 error in 1 row"
+            return f"{self.file_name}（{label}）：{unreadable[0].message}。未写入任何数据。"
         if not self.ok:
             return (f"{self.file_name}（{label}）：{len(self.errors)} 个错误、{len(self.warnings)} 个警告，"
                     f"涉及 {self.rejected} 行；未写入任何数据。")
@@ -167,10 +170,11 @@ def _keep(copied: Path, result: ImportResult) -> Path:
 
 
 def validate_file(con, kind: str, path: Path, *, batch: str | None = None, file_name: str | None = None,
-                  progress=_silent, sheet: str | None = None):
+                  progress=_silent, sheet: str | None = None, isolated: bool = False):
     """Read and validate without writing. Returns (result, typed frame or None).
 
     progress(fraction, text) is told how far the work has come (the import page draws a bar).
+    isolated reads the file in a child process with memory and time limits (uploads: isolate.py).
     """
     spec = KINDS[kind]
     progress(0.05, "读取文件")
@@ -181,7 +185,12 @@ def validate_file(con, kind: str, path: Path, *, batch: str | None = None, file_
         # hashlib lets go of the GIL: the hash is taken while the file is parsed.
         with ThreadPoolExecutor(max_workers=1) as pool:
             sha = pool.submit(sha256_of, path)
-            raw: RawTable = read_table(path, spec.alias_map, spec.required, sheet=sheet)
+            if isolated:
+                from examdash.importers import isolate
+
+                raw: RawTable = isolate.read_table(path, spec.alias_map, spec.required, sheet)
+            else:
+                raw = read_table(path, spec.alias_map, spec.required, sheet=sheet)
             result.sha256 = sha.result()
     except ReadError as exc:
         result.issues.append(Issue(None, None, str(exc)))
@@ -220,6 +229,7 @@ def validate_file(con, kind: str, path: Path, *, batch: str | None = None, file_
         ck.file_error("表头下面没有数据行")
         result.issues = ck.issues
         return result, None
+    cap_cells(ck, raw.columns)
     required_present(ck, raw.columns, n)
     frame = VALIDATORS[kind](con, ck, raw.columns, n, batch)
     result.issues = sorted(ck.issues, key=lambda i: (i.severity != "error", i.row or 0))
@@ -241,6 +251,7 @@ def import_file(
     progress=_silent,
     confirm: bool = False,
     sheet: str | None = None,
+    isolated: bool = False,
 ) -> ImportResult:
     """Validate a file and write it in one transaction (or, with dry_run, only say what would change).
 
@@ -259,7 +270,7 @@ def import_file(
             keep = pool.submit(_copy_aside, path, part)
         try:
             result, frame = validate_file(con, kind, path, batch=batch, file_name=file_name, progress=progress,
-                                          sheet=sheet)
+                                          sheet=sheet, isolated=isolated)
         except BaseException:
             _discard(keep)
             raise

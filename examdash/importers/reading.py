@@ -57,10 +57,13 @@ class RawTable:
 
 
 def norm_header(text) -> str:
-    """Full-width to half-width, no spaces of any width, lower case."""
+    """Full-width to half-width, no spaces of any width, lower case ("" for text longer than any header)."""
     # Also used per cell on coded columns (级别, 考生类型…): a million calls on a handful of
     # distinct values, hence the cache (on the text, so 1, 1.0 and True stay distinct).
-    return _norm_text(text if isinstance(text, str) else str(text or ""))
+    text = text if isinstance(text, str) else str(text or "")
+    if len(text) > MAX_HEADER_CHARS:
+        return ""
+    return _norm_text(text)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -70,7 +73,10 @@ def _norm_text(text: str) -> str:
     return "".join(ch for ch in s if not ch.isspace()).lower().strip("*＊:：")
 
 
-_PARENS = re.compile(r"\([^)]*\)")
+# [^()] and not [^)]: in "((((…" every "(" would otherwise scan to the end of the text (quadratic).
+_PARENS = re.compile(r"\([^()]*\)")
+# No alias is anywhere near this long: a longer cell is no header, and is not normalised (or cached).
+MAX_HEADER_CHARS = 100
 
 
 def cell_text(v) -> str | None:
@@ -244,7 +250,8 @@ def _xlsx_text_table(path: Path, sheet: str | None = None) -> pa.RecordBatch | N
         return None
 
 
-_CELL_TAG = re.compile(rb"<c\b([^>]*?)(/?)>")
+# [^<>]: a tag ends before the next one begins, so no attempt scans past it (linear in the XML).
+_CELL_TAG = re.compile(rb"<c\b([^<>]*)>")
 _CELL_TYPE = re.compile(rb'\bt="([^"]*)"')
 _TEXT_CELL_TYPES = (b"s", b"inlineStr", b"str")
 _SHEET_PEEK_BYTES = 1 << 20
@@ -269,7 +276,7 @@ def _typed_cells_in(zf: zipfile.ZipFile, member: str) -> bool:
     except Exception:
         return False
     for m in _CELL_TAG.finditer(head):
-        if m.group(2):
+        if m.group(1).endswith(b"/"):
             continue  # <c .../>: an empty cell
         kind = _CELL_TYPE.search(m.group(1))
         if kind is None or kind.group(1) not in _TEXT_CELL_TYPES:
@@ -294,11 +301,11 @@ def _workbook_sheets(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
     """(name, zip member) of every sheet, in workbook.xml's order (through its relationships)."""
     book = zf.read("xl/workbook.xml")
     targets = {}
-    for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", zf.read("xl/_rels/workbook.xml.rels")):
+    for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^<>]*>", zf.read("xl/_rels/workbook.xml.rels")):
         target = _attr(rel.group(0), "Target")
         targets[_attr(rel.group(0), "Id")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
     sheets = []
-    for tag in re.finditer(rb"<(?:\w+:)?sheet\b[^>]*>", book):
+    for tag in re.finditer(rb"<(?:\w+:)?sheet\b[^<>]*>", book):
         rid = _attr(tag.group(0), r"\w+:id")
         sheets.append((_attr(tag.group(0), "name"), targets[rid]))
     return sheets
@@ -407,12 +414,40 @@ def _calamine_head(path: Path, sheet: str) -> list[list]:
         return []
 
 
+# What a workbook may unpack to. The platform's exports compress about 8x; a zip bomb (one 300 MB cell
+# in a 300 KB file) about 1000x, and would need gigabytes to read.
+MAX_MEMBER_BYTES = 1 << 30
+MAX_UNPACKED_BYTES = 2 << 30
+MAX_RATIO = 100
+RATIO_FROM_BYTES = 1 << 20  # small parts (styles, a tiny sheet) may compress better
+
+
+def check_unpacked_sizes(zf: zipfile.ZipFile) -> None:
+    """Refuse a workbook whose parts would unpack too large, or too much larger than they are stored,
+    before any of it is read (the sizes come from the zip's directory)."""
+    total = 0
+    for info in zf.infolist():
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > MAX_MEMBER_BYTES or (info.file_size > RATIO_FROM_BYTES and ratio > MAX_RATIO):
+            raise ReadError(f"工作簿中的「{info.filename[-60:]}」解压后有 {info.file_size / 1e6:,.0f} MB"
+                            f"（压缩比 {ratio:,.0f} 倍），不像正常的导出文件，已拒绝读取（可能是压缩炸弹）")
+    if total > MAX_UNPACKED_BYTES:
+        raise ReadError(f"工作簿解压后共 {total / 1e9:.1f} GB，超过上限 {MAX_UNPACKED_BYTES / 1e9:.1f} GB，已拒绝读取")
+
+
 def _read_xlsx(path: Path, aliases, required, sheet: str | None = None) -> RawTable:
     chosen, matching, typed = sheet, None, False
     try:
         zf = zipfile.ZipFile(path)
     except Exception:  # a damaged file: the readers give the message
         zf = None
+    if zf is not None:
+        try:
+            check_unpacked_sizes(zf)
+        except ReadError:
+            zf.close()
+            raise
     if zf is not None:
         with zf:
             try:
@@ -623,6 +658,15 @@ def _line_starts(text: str, count: int) -> list[int]:
 
 def _read_csv(data: bytes, aliases, required) -> RawTable:
     """The fast path where it gives the same table as the slow one (_read_csv_lines), else the slow one."""
+    try:
+        return _read_csv_paths(data, aliases, required)
+    except csv.Error as exc:  # the csv module's own limits (a cell over 131,072 characters) and format errors
+        if "field larger than field limit" in str(exc):
+            raise ReadError(f"有单元格超过 {csv.field_size_limit():,} 个字符，不像正常的导出文件，已拒绝读取") from exc
+        raise ReadError(f"CSV 格式错误：{exc}") from exc
+
+
+def _read_csv_paths(data: bytes, aliases, required) -> RawTable:
     fast = _read_csv_fast(data, aliases, required)
     if fast is not None:
         return fast
