@@ -89,12 +89,20 @@ def _import(args, path: Path) -> int:
 
     if not args.file.exists():
         raise UsageError(f"文件不存在：{args.file}")
+    from examdash import demo
+
+    con = db.connect(path)
+    refusal = demo.real_data_refusal(con, path)
+    if refusal:
+        con.close()
+        print(f"错误：{refusal}", file=sys.stderr)
+        return EXIT_INVALID
     if args.kind == "reviews":
+        con.close()
         from examdash import reviews
 
         args.db = str(path)
         return reviews.cli_import(args)
-    con = db.connect(path)
     result = import_file(con, args.kind, args.file, batch=args.batch, actor=args.user, dry_run=args.dry_run, db_file=path,
                          confirm=args.confirm, sheet=args.sheet)
     for line in result.lines(limit=1000):
@@ -159,7 +167,9 @@ def _query(args, path: Path) -> int:
     except QueryError as exc:
         raise UsageError(str(exc)) from exc
     if args.format == "csv":
-        sys.stdout.write(df.to_csv(index=False))
+        from examdash import exports
+
+        sys.stdout.write(exports.neutralise(df).to_csv(index=False))  # formula-safe, as every download
     else:
         import pandas as pd
 

@@ -234,12 +234,16 @@ def restore(source: Path, path: Path) -> None:
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
-        _create_schema(con, (source / "schema.sql").read_text(encoding="utf-8"))
-        for line in (source / "load.sql").read_text(encoding="utf-8").splitlines():
-            m = re.match(r"COPY (.+?) FROM '(.+)' \((.*)\);$", line.strip())
-            if m:
-                con.execute("COPY " + m.group(1) + " FROM " + _path_literal(source / Path(m.group(2)).name)
-                            + " (" + m.group(3) + ")")
+        tables = _create_schema(con, (source / "schema.sql").read_text(encoding="utf-8"))
+        for n, line in enumerate((source / "load.sql").read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            m = _LOAD_LINE.fullmatch(line.strip())
+            if not m or m.group(1).strip('"') not in tables:
+                raise DbError(f"备份的 load.sql 第 {n} 行不是备份写出的语句（只接受 COPY 表 FROM 'x.parquet' (FORMAT 'parquet')）："
+                              f"{line.strip()[:120]}")
+            table = m.group(1).strip('"')  # a table schema.sql created (checked just above)
+            con.execute(f'COPY "{table}" FROM ' + _path_literal(source / Path(m.group(2)).name) + " (FORMAT 'parquet')")
         con.execute("checkpoint")
     except Exception:
         con.close()
@@ -250,9 +254,38 @@ def restore(source: Path, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _create_schema(con, schema: str) -> None:
-    """EXPORT DATABASE does not order views after the views they read: retry until all are created."""
-    pending = [s.strip() for s in schema.split(";\n") if s.strip()]
+# What EXPORT DATABASE writes, and nothing else: a restore runs no other SQL from a backup folder.
+_SCHEMA_STATEMENTS = [re.compile(p, re.I | re.S) for p in (
+    r'CREATE SEQUENCE "?\w+"?( (INCREMENT BY|MINVALUE|MAXVALUE|START( WITH)?) -?\d+)*( NO)? CYCLE;?',
+    r'CREATE TABLE "?\w+"?\(.*\);?',
+    r'CREATE (UNIQUE )?INDEX "?\w+"? ON "?\w+"?\s*\([\w", ]+\);?',
+    r'CREATE VIEW "?\w+"? AS .*',
+    r'CREATE MACRO "?\w+"? ?\(.*',
+)]
+# Views and macros are created, not run, but the app would run them: none may touch files, the network
+# or the engine's settings.
+_FORBIDDEN = re.compile(r"\b(read_\w+|\w+_scan|glob|getenv|attach|detach|install|load|copy|export|import|pragma|set|"
+                        r"call|checkpoint|vacuum|httpfs|secret)\b", re.I)
+_LOAD_LINE = re.compile(r"""COPY ("?\w+"?) FROM '([^']+\.parquet)' \(FORMAT '?parquet'?\);""", re.I)
+
+
+def _schema_statement(stmt: str) -> str:
+    """The statement if it is one EXPORT DATABASE writes; DbError otherwise."""
+    if len(duckdb.extract_statements(stmt)) != 1 or not any(p.fullmatch(stmt) for p in _SCHEMA_STATEMENTS):
+        raise DbError(f"备份的 schema.sql 中有备份不会写出的语句，已拒绝恢复：{stmt[:120]}")
+    if re.match(r"CREATE TABLE", stmt, re.I) and re.search(r"\bselect\b", stmt, re.I):
+        raise DbError(f"备份的 schema.sql 中的建表语句带有查询，已拒绝恢复：{stmt[:120]}")
+    body = re.sub(r"'[^']*'", "''", stmt)  # words inside string literals (a status, a rule) are data
+    if _FORBIDDEN.search(body):
+        raise DbError(f"备份的 schema.sql 中的语句会读写文件或改动数据库设置，已拒绝恢复：{stmt[:120]}")
+    return stmt
+
+
+def _create_schema(con, schema: str) -> set[str]:
+    """Create what schema.sql describes (only the statement kinds a backup writes); returns the tables.
+    EXPORT DATABASE does not order views after the views they read: retry until all are created."""
+    pending = [_schema_statement(s.strip()) for s in schema.split(";\n") if s.strip()]
+    tables = {re.match(r'CREATE TABLE "?(\w+)"?', s, re.I).group(1) for s in pending if re.match(r"CREATE TABLE", s, re.I)}
     while pending:
         failed = []
         for stmt in pending:
@@ -263,3 +296,4 @@ def _create_schema(con, schema: str) -> None:
         if len(failed) == len(pending):
             con.execute(failed[0])  # raises the real error
         pending = failed
+    return tables

@@ -348,11 +348,16 @@ def finish(con, db_file: Path, seed: int = 20230527) -> None:
     handful of review requests filed in that window."""
     from examdash import auth
 
+    from examdash import db
+
     pin_today(con)
     existing = {r[0] for r in con.cursor().execute("select username from users").fetchall()}
-    for username, display, role, school in demo_users(con):
+    accounts = demo_users(con)
+    for username, display, role, school in accounts:
         if username not in existing:
             auth.create_user(con, username, display, role, DEMO_PASSWORD[role], school_code=school, actor="demo")
+    with db.transaction(con) as cur:
+        db.set_meta(cur, "demo_accounts", ",".join(a[0] for a in accounts))
     make_reviews(con)
 
 
@@ -369,6 +374,37 @@ def pin_today(con) -> None:
 
 
 DEMO_PASSWORD = {"admin": "Admin-2023demo", "staff": "Staff-2023demo", "school": "School-2023demo"}
+DEMO_USERNAMES = ("admin", "staff", "school1", "school2", "school3")
+
+
+def published_accounts(con) -> list[str]:
+    """The demo's accounts that are still enabled with the password this README publishes. A store
+    that has any is a demo store: anybody can sign in to it."""
+    from examdash import auth, db
+
+    names = (db.get_meta(con, "demo_accounts") or ",".join(DEMO_USERNAMES)).split(",")
+    cur = con.cursor()
+    try:
+        rows = cur.execute("select username, role, password_hash from users where active and list_contains($n, username) "
+                           "order by username", {"n": names}).fetchall()
+    finally:
+        cur.close()
+    return [u for u, role, stored in rows if role in DEMO_PASSWORD and auth.verifies(stored, DEMO_PASSWORD[role])]
+
+
+def real_data_refusal(con, store) -> str | None:
+    """Why real exports must not go into this store (it has demo accounts with published passwords), with
+    the way to a real store and its first admin; None for a store without them."""
+    names = published_accounts(con)
+    if not names:
+        return None
+    real = "data/exam.duckdb"
+    return (f"{store} 是演示数据库：账号 {'、'.join(names)} 仍在使用 README 中公开的演示密码，任何人都能登录，"
+            "不能导入真实数据。请新建正式数据库并创建第一个管理员：\n"
+            f"  EXAMDASH_DB={real} .venv/bin/python -m examdash init\n"
+            f"  EXAMDASH_DB={real} .venv/bin/python -m examdash users add 用户名 --role admin --name 姓名\n"
+            f"再用 make run DB={real} 启动（或在命令行加 --db {real}）。"
+            "若只想在演示库里试用导入，请先为这些账号重置密码或停用它们。")
 
 
 def demo_users(con) -> list[tuple[str, str, str, str | None]]:

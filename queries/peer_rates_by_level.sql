@@ -1,6 +1,8 @@
 -- name: peer_rates_by_level
--- purpose: provincial (when $province is given) or national pass rates per level: aggregates only, for comparison
--- grain: one row per level of the batch
+-- purpose: provincial (when $province is given) or national pass rates per level: aggregates only, for comparison;
+--          a level with candidates from fewer than 3 schools is left out (with 2, a school could subtract its
+--          own figures and read the other school's)
+-- grain: one row per level of the batch with candidates from at least 3 schools
 -- params: $batch, $province?
 -- access: all
 with results_in as (
@@ -14,9 +16,11 @@ per_level as (
         level,
         count(*)::bigint as registered,
         count_if(sat)::bigint as sat,
-        count_if(passed is true)::bigint as passed
+        count_if(passed is true)::bigint as passed,
+        count(distinct school_code)::bigint as schools
     from results_in
     group by level
+    having count(distinct school_code) >= 3
 ),
 rules as (
     select level, rule from pass_rules where batch_code = $batch

@@ -17,9 +17,10 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import own_password, retire_demo_passwords
 from playwright.sync_api import expect, sync_playwright
 
-from examdash import demo, navigation
+from examdash import db, demo, navigation
 from examdash.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,20 +39,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(demo_db_path, tmp_path_factory):
-    """The real app on a fresh copy of the demo database; yields its base URL."""
+def _serve(demo_db_path, folder: Path, prepare=None, **env):
+    """The real app on a fresh copy of the demo database (`prepare(con)` changes the copy first)."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: `make test` installs Debian's chromium package (apt-get install chromium)")
-    folder = tmp_path_factory.mktemp("browser")
     db_file = folder / "browser.duckdb"
     shutil.copyfile(demo_db_path, db_file)
+    if prepare is not None:
+        con = db.connect(db_file)
+        prepare(con)
+        con.close()
     port = _free_port()
-    env = {**os.environ, "EXAMDASH_DB": str(db_file), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, env={**os.environ, "EXAMDASH_DB": str(db_file), "PYTHONUNBUFFERED": "1", **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     lines = []
     for line in proc.stdout:  # blocks until the server says it is up (or exits)
@@ -63,6 +66,24 @@ def server(demo_db_path, tmp_path_factory):
     yield {"url": f"http://127.0.0.1:{port}", "db": db_file, "folder": folder}
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(demo_db_path, tmp_path_factory):
+    """The real app on the demo store (its accounts have the published passwords)."""
+    yield from _serve(demo_db_path, tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="module")
+def real_server(demo_db_path, tmp_path_factory):
+    """The real app on a store whose accounts have passwords of their own (own_password), as real data needs."""
+    yield from _serve(demo_db_path, tmp_path_factory.mktemp("browser_real"), retire_demo_passwords)
+
+
+@pytest.fixture(scope="module")
+def brief_server(demo_db_path, tmp_path_factory):
+    """The real app with sessions that expire after 9 idle seconds."""
+    yield from _serve(demo_db_path, tmp_path_factory.mktemp("browser_brief"), EXAMDASH_SESSION_MINUTES="0.15")
 
 
 @pytest.fixture(scope="module")
@@ -201,9 +222,19 @@ def test_download_score_table(server, browser):
     page.context.close()
 
 
-def test_upload_on_import_page_changes_the_figures(server, browser):
+def test_the_demo_store_refuses_imports(server, browser):
     page = _page(browser)
     _login(page, server["url"], "admin", DEMO_PASSWORD["admin"])
+    _open(page, "导入")
+    expect(page.locator('[data-testid="stAlert"]').filter(has_text="是演示数据库")).to_be_visible()
+    expect(page.locator('input[type="file"]')).to_have_count(0)
+    page.context.close()
+
+
+def test_upload_on_import_page_changes_the_figures(real_server, browser):
+    server = real_server
+    page = _page(browser)
+    _login(page, server["url"], "admin", own_password("admin"))
     before = int(_metric(page, "报名人数").replace(",", ""))
     world = demo.make_world()
     extra = demo.make_registrations(world, 40, "2023-1", seed=777).assign(准考证号="", 报名状态="正常")
@@ -307,3 +338,118 @@ def test_school_files_two_review_requests_after_confirming(server, browser):
     after = _server_rows(server, school_items)
     assert sorted(set(after) - set(before)) == sorted(reasons.items()) and len(after) == len(before) + 2
     page.context.close()
+
+
+def _server_audit(server, page, action: str, after: int, username: str) -> list[tuple]:
+    """The audit rows of `action` by `username` after audit id `after`, waiting until there is one: the
+    server writes it when it handles the click, a moment after the browser sent it."""
+    sql = ("select audit_id, target, detail from audit_log where action = $a and actor = $u and audit_id > $n "
+           "order by audit_id")
+    for _ in range(300):
+        try:
+            found = _server_rows(server, sql, {"a": action, "u": username, "n": after})
+        except duckdb.Error:  # copied while the server was writing: copy again
+            found = []
+        if found:
+            return found
+        page.wait_for_timeout(200)
+    pytest.fail(f"no {action} audit row for {username}")
+
+
+def _last_audit_id(server) -> int:
+    return _server_rows(server, "select coalesce(max(audit_id), 0) from audit_log")[0][0]
+
+
+def _unmasked_score_page(server, browser, username="staff"):
+    page = _page(browser)
+    _login(page, server["url"], username, own_password(username))
+    _open(page, "成绩")
+    page.get_by_text("显示完整姓名和身份证号").click()
+    _settled(page)
+    # no ready file in the page: every download is built on click, after the session is checked
+    expect(page.locator("a[href*='/media/']")).to_have_count(0)
+    return page
+
+
+def test_a_download_after_the_account_is_disabled_or_its_password_reset_is_refused(real_server, browser):
+    server = real_server
+    staff = _unmasked_score_page(server, browser)
+    mark = _last_audit_id(server)
+    with staff.expect_download() as info:  # while the session holds, the file comes, audited
+        staff.get_by_role("button", name="下载 .csv").first.click()
+    assert info.value.suggested_filename.endswith(".csv")
+    assert '"masked": false' in _server_audit(server, staff, "download", mark, "staff")[0][2]
+
+    admin = _page(browser)
+    _login(admin, server["url"], "admin", own_password("admin"))
+    _open(admin, "用户")
+    main = admin.locator('[data-testid="stMain"]')
+    main.get_by_role("tab", name="停用 / 启用 / 重置密码").click()
+    _choose(admin, main, "账号", "staff")
+    main.get_by_role("button", name="停用").click()
+    expect(main.get_by_text("账号 staff 已停用")).to_be_visible()  # written before the staff's click
+    mark = _last_audit_id(server)
+    staff.get_by_role("button", name="下载 .csv").first.click()
+    refused = _server_audit(server, staff, "download_refused", mark, "staff")
+    assert "账号已停用" in refused[0][2]
+    assert not _server_rows(server, "select 1 from audit_log where action = 'download' and audit_id > $n", {"n": mark})
+
+    main.get_by_role("button", name="启用").click()
+    expect(main.get_by_text("账号 staff 已启用")).to_be_visible()
+    again = _unmasked_score_page(server, browser)
+    main.get_by_label("新密码").fill("Reset-by-admin-7")
+    main.get_by_role("button", name="重置密码").click()
+    expect(main.get_by_text("账号 staff 的密码已重置")).to_be_visible()
+    mark = _last_audit_id(server)
+    again.get_by_role("button", name="下载 .csv").first.click()
+    assert "账号密码已重置" in _server_audit(server, again, "download_refused", mark, "staff")[0][2]
+    again.reload()  # a reload is a new session, and the old password no longer signs in
+    _settled(again)
+    again.get_by_label("用户名").fill("staff")
+    again.get_by_label("密码").fill(own_password("staff"))
+    again.get_by_role("button", name="登录").click()
+    _settled(again)
+    expect(again.get_by_text("用户名或密码错误")).to_be_visible()
+    for p in (staff, admin, again):
+        p.context.close()
+
+
+def test_a_download_after_the_idle_timeout_is_refused(brief_server, browser):
+    server = brief_server
+    page = _page(browser)
+    _login(page, server["url"], "staff", DEMO_PASSWORD["staff"])
+    _open(page, "成绩")
+    mark = _last_audit_id(server)
+    page.wait_for_timeout(10_000)  # longer than the 9 idle seconds this server allows
+    page.get_by_role("button", name="下载 .csv").first.click()
+    assert "会话已超时" in _server_audit(server, page, "download_refused", mark, "staff")[0][2]
+    assert not _server_rows(server, "select 1 from audit_log where action = 'download' and audit_id > $n", {"n": mark})
+    page.context.close()
+
+
+def test_a_hostile_upload_fails_alone(real_server, browser, tmp_path):
+    from test_hostile_files import SHEET_HEAD, SHEET_TAIL, workbook
+
+    server = real_server
+    staff = _page(browser)  # another session: a school leader (the staff account's password changes above)
+    _login(staff, server["url"], "school2", own_password("school2"))
+    admin = _page(browser)
+    _login(admin, server["url"], "admin", own_password("admin"))
+    _open(admin, "导入")
+    _choose(admin, admin.locator('[data-testid="stMain"]'), "文件类型", "报名（registrations）")
+    bomb = workbook(tmp_path / "炸弹.xlsx", SHEET_HEAD + b'<row r="1"><c r="A1" t="inlineStr"><is><t>'
+                    + b"A" * (64 << 20) + b"</t></is></c></row>" + SHEET_TAIL)
+    bait = workbook(tmp_path / "诱饵.xlsx", SHEET_HEAD + b"<c " * 200_000)
+    admin.locator('input[type="file"]').set_input_files([str(bomb), str(bait)])
+    _open(staff, "本校费用")  # another session's page answers meanwhile
+    expect(staff.locator('[data-testid="stMetric"]').first).to_be_visible()
+    _settled(admin)
+    alerts = admin.locator('[data-testid="stAlert"]')
+    expect(alerts.filter(has_text="炸弹.xlsx（报名）").filter(has_text="压缩炸弹")).to_be_visible()
+    expect(alerts.filter(has_text="诱饵.xlsx（报名）").filter(has_text="未写入任何数据")).to_be_visible()
+    expect(admin.locator('[data-testid="stException"]')).to_have_count(0)
+    admin.screenshot(path=str(SHOTS / "admin_imports_hostile.png"), full_page=True)
+    _open(staff, "本校成绩")
+    expect(staff.locator('[data-testid="stMetric"]').first).to_be_visible()
+    for p in (staff, admin):
+        p.context.close()

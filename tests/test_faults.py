@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import retire_demo_passwords
 
 from examdash import db, demo
 from examdash.importers import import_file
@@ -112,6 +113,9 @@ def test_broken_files_get_a_clear_message_and_change_nothing(db_copy, tmp_path, 
 
 
 def test_the_cli_reports_a_broken_file_and_exits_1(db_copy, tmp_path):
+    con = db.connect(db_copy)
+    retire_demo_passwords(con)
+    con.close()
     path = _broken_files(tmp_path)["truncated.xlsx"]
     r = subprocess.run([sys.executable, "-m", "examdash", "--db", str(db_copy), "import", "registrations", str(path)],
                        cwd=ROOT, capture_output=True, text=True)

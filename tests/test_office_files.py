@@ -527,9 +527,13 @@ def test_import_page_offers_the_matching_sheets_and_checks_the_chosen_one(app_en
 
     from examdash import auth, web
 
+    from examdash import demo
+
     path = _two_sheets(tmp_path, regs)
     # AppTest cannot drive st.file_uploader: the page gets the file as if it had been uploaded.
     monkeypatch.setattr(streamlit, "file_uploader", lambda *args, **kwargs: [_Uploaded(path)])
+    # The demo store takes no imports while its accounts have the published passwords (test_security).
+    monkeypatch.setattr(demo, "published_accounts", lambda con: [])
     at = AppTest.from_file(str(ROOT / "app_pages/imports.py"), default_timeout=60)
     at.session_state[web.USER_KEY] = auth.User("admin", "系统管理员", "admin", None)
     at.session_state[web.SEEN_KEY] = time.monotonic()

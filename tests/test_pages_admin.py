@@ -63,8 +63,19 @@ def test_audit_page_lists_and_filters(app_env, demo_db_con):
     assert 0 < len(filtered) <= total and set(filtered["操作"]) == {"导入"}
 
 
-def test_import_page_renders_kinds_batches_and_history(app_env, demo_db_con):
+def test_import_page_refuses_a_store_with_published_demo_passwords(app_env, demo_db_con):
+    at = _page("app_pages/imports.py", ADMIN)
+    assert not at.exception
+    refusal = " ".join(e.value for e in at.error)
+    assert "演示数据库" in refusal and "admin" in refusal and "examdash init" in refusal and "--role admin" in refusal
+    assert not at.selectbox and len(at.dataframe) == 1  # no upload, only the import history
+
+
+def test_import_page_renders_kinds_batches_and_history(app_env, demo_db_con, monkeypatch):
     # AppTest cannot drive st.file_uploader: the upload, check and confirm flow runs in the browser test.
+    from examdash import demo
+
+    monkeypatch.setattr(demo, "published_accounts", lambda con: [])  # as in a store of real data
     at = _page("app_pages/imports.py", ADMIN)
     assert not at.exception
     assert set(at.selectbox(key="imports_kind").options) >= {import_ui.KIND_LABELS["registrations"],

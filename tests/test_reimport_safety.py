@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import rows, scalar, table_snapshot, write_frame
+from conftest import retire_demo_passwords, rows, scalar, table_snapshot, write_frame
 
 from examdash import reviews
 from examdash.importers import import_file
@@ -236,6 +236,10 @@ def test_the_import_page_shows_the_impact_and_writes_only_once_confirmed(fresh_d
     path = write_frame(row, tmp_path / "报名_改号.csv")
     # AppTest cannot drive st.file_uploader: the page gets the file as if it had been uploaded.
     monkeypatch.setattr(st, "file_uploader", lambda *args, **kwargs: [_Uploaded(path)])
+    # The demo store takes no imports while its accounts have the published passwords (test_security).
+    from examdash import demo
+
+    monkeypatch.setattr(demo, "published_accounts", lambda con: [])
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app_pages/imports.py"), default_timeout=60)
     at.session_state[web.USER_KEY] = auth.User("admin", "系统管理员", "admin", None)
     at.session_state[web.SEEN_KEY] = time.monotonic()
@@ -262,6 +266,7 @@ def test_the_cli_prints_the_impact_and_needs_confirm(fresh_db_path, demo_frames,
     con = db.connect(fresh_db_path)
     try:
         old = _signed_in(con, "2023-1")
+        retire_demo_passwords(con)  # the demo store takes no imports while they are published
     finally:
         con.close()
     regs = demo_frames["registrations"]["2023-1"]
