@@ -10,7 +10,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import duckdb
@@ -356,6 +358,15 @@ def _server_audit(server, page, action: str, after: int, username: str) -> list[
     pytest.fail(f"no {action} audit row for {username}")
 
 
+def _status(url: str) -> int:
+    """The HTTP status of a GET without cookies or a session."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
 def _last_audit_id(server) -> int:
     return _server_rows(server, "select coalesce(max(audit_id), 0) from audit_log")[0][0]
 
@@ -364,7 +375,7 @@ def _unmasked_score_page(server, browser, username="staff"):
     page = _page(browser)
     _login(page, server["url"], username, own_password(username))
     _open(page, "成绩")
-    page.get_by_text("显示完整姓名和身份证号").click()
+    page.get_by_text("显示完整姓名和身份证号", exact=True).click()
     _settled(page)
     # no ready file in the page: every download is built on click, after the session is checked
     expect(page.locator("a[href*='/media/']")).to_have_count(0)
@@ -379,6 +390,15 @@ def test_a_download_after_the_account_is_disabled_or_its_password_reset_is_refus
         staff.get_by_role("button", name="下载 .csv").first.click()
     assert info.value.suggested_filename.endswith(".csv")
     assert '"masked": false' in _server_audit(server, staff, "download", mark, "staff")[0][2]
+    # the file lives only for the click: once the session has moved on, its URL serves nothing to anyone
+    assert "/media/" in info.value.url
+    assert _status(info.value.url) == 200  # a client without cookies, while the click's file is fresh
+    codes = []
+    for _ in range(4):  # Streamlit drops a served file two page runs after it was made
+        staff.get_by_text("显示完整姓名和身份证号", exact=True).click()
+        _settled(staff)
+        codes.append(_status(info.value.url))
+    assert codes[-1] == 404, codes
 
     admin = _page(browser)
     _login(admin, server["url"], "admin", own_password("admin"))
