@@ -186,6 +186,20 @@ def fresh_db_path(demo_db_path, tmp_path) -> Path:
 
 
 @pytest.fixture
+def private_app(fresh_db_path, monkeypatch):
+    """The app (AppTest pages, web.con()) on a private copy of the demo database, for tests that write,
+    and a connection to it."""
+    import streamlit as st
+
+    monkeypatch.setenv("EXAMDASH_DB", str(fresh_db_path))
+    monkeypatch.chdir(ROOT)
+    st.cache_data.clear()
+    con = db.connect(fresh_db_path)
+    yield con
+    con.close()
+
+
+@pytest.fixture
 def fresh_db(fresh_db_path):
     con = db.connect(fresh_db_path)
     yield con

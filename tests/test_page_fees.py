@@ -12,12 +12,11 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-import streamlit as st
 from conftest import click_download, rows, scalar
 from streamlit.testing.v1 import AppTest
 from test_fees import demo_standards, expected_lines, fen, sheet
 
-from examdash import auth, db, fees, web
+from examdash import auth, fees, web
 from examdash.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,17 +59,6 @@ def table(at: AppTest, column: str) -> pd.DataFrame:
 
 def yuan_metric(fen_value: int) -> str:
     return f"{fees.yuan_text(fen_value)} 元"
-
-
-@pytest.fixture
-def private_app(fresh_db_path, monkeypatch):
-    """The app on a private copy of the demo database (the assign form writes)."""
-    monkeypatch.setenv("EXAMDASH_DB", str(fresh_db_path))
-    monkeypatch.chdir(ROOT)
-    st.cache_data.clear()
-    con = db.connect(fresh_db_path)
-    yield con
-    con.close()
 
 
 @pytest.fixture

@@ -202,6 +202,24 @@ def test_a_review_decision_survives_a_relinked_ticket(fresh_db, demo_frames, tmp
     assert len(queue)
 
 
+def _new_ticket_file(db_path, demo_frames, tmp_path, ticket: str, retire: bool = False):
+    """A registration file giving a signed-in, scored candidate of 2023-1 a new ticket. `retire`: give the
+    demo's accounts their own passwords first (the command line refuses a store with published ones)."""
+    from examdash import db
+
+    con = db.connect(db_path)
+    try:
+        old = _signed_in(con, "2023-1")
+        if retire:
+            retire_demo_passwords(con)
+    finally:
+        con.close()
+    regs = demo_frames["registrations"]["2023-1"]
+    row = regs[regs["准考证号"] == old].copy()
+    row["准考证号"] = ticket
+    return write_frame(row, tmp_path / "报名_改号.csv")
+
+
 class _Uploaded:
     """What st.file_uploader hands the page: a name and the bytes."""
 
@@ -225,15 +243,7 @@ def test_the_import_page_shows_the_impact_and_writes_only_once_confirmed(fresh_d
     monkeypatch.setenv("EXAMDASH_DB", str(fresh_db_path))
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     st.cache_data.clear()
-    con = db.connect(fresh_db_path)
-    try:
-        old = _signed_in(con, "2023-1")
-    finally:
-        con.close()
-    regs = demo_frames["registrations"]["2023-1"]
-    row = regs[regs["准考证号"] == old].copy()
-    row["准考证号"] = "237777777777"
-    path = write_frame(row, tmp_path / "报名_改号.csv")
+    path = _new_ticket_file(fresh_db_path, demo_frames, tmp_path, "237777777777")
     # AppTest cannot drive st.file_uploader: the page gets the file as if it had been uploaded.
     monkeypatch.setattr(st, "file_uploader", lambda *args, **kwargs: [_Uploaded(path)])
     # The demo store takes no imports while its accounts have the published passwords (test_security).
@@ -263,16 +273,7 @@ def test_the_cli_prints_the_impact_and_needs_confirm(fresh_db_path, demo_frames,
 
     from examdash import db
 
-    con = db.connect(fresh_db_path)
-    try:
-        old = _signed_in(con, "2023-1")
-        retire_demo_passwords(con)  # the demo store takes no imports while they are published
-    finally:
-        con.close()
-    regs = demo_frames["registrations"]["2023-1"]
-    row = regs[regs["准考证号"] == old].copy()
-    row["准考证号"] = "236666666666"
-    path = write_frame(row, tmp_path / "报名_改号.csv")
+    path = _new_ticket_file(fresh_db_path, demo_frames, tmp_path, "236666666666", retire=True)
     dry = run_cli(fresh_db_path, "import", "registrations", path, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "影响：1 名考生的准考证号将更改：其签到 1 条" in dry.stdout and "仅校验" in dry.stdout

@@ -23,17 +23,6 @@ from examdash import auth, db, demo, web
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def app_db(fresh_db_path, monkeypatch):
-    """The pages on a private copy of the demo database (these tests disable accounts and reset passwords)."""
-    monkeypatch.setenv("EXAMDASH_DB", str(fresh_db_path))
-    monkeypatch.chdir(ROOT)
-    st.cache_data.clear()
-    con = db.connect(fresh_db_path)
-    yield con
-    con.close()
-
-
 def run_page(con, page: str, username: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / page), default_timeout=60)
     at.session_state[web.USER_KEY] = auth.reload_user(con, username)
@@ -53,90 +42,90 @@ DOWNLOAD_PAGES = [("app_pages/scores.py", "staff"), ("app_pages/fees.py", "staff
 
 
 @pytest.mark.parametrize("page, username", DOWNLOAD_PAGES)
-def test_no_page_carries_a_ready_file(app_db, deferred, page, username, monkeypatch):
+def test_no_page_carries_a_ready_file(private_app, deferred, page, username, monkeypatch):
     """A ready file's URL can be fetched by anyone holding it and leaves no audit row: every download is
     built on click, checked and audited then."""
     monkeypatch.setenv("EXAMDASH_TODAY", "2023-06-14")
-    at = run_page(app_db, page, username)
+    at = run_page(private_app, page, username)
     assert not at.exception
     buttons = at.get("download_button")
     assert buttons, f"{page} has no download"
     for b in buttons:
         assert b.proto.deferred_file_id and not b.proto.url, b.key
     first = buttons[0]
-    before = scalar(app_db, "select count(*) from audit_log where action = 'download'")
+    before = scalar(private_app, "select count(*) from audit_log where action = 'download'")
     if not first.proto.disabled:
         assert click_download(deferred, first)
-        assert scalar(app_db, "select count(*) from audit_log where action = 'download'") == before + 1
-        assert last_audit(app_db, "download")[0] == username
+        assert scalar(private_app, "select count(*) from audit_log where action = 'download'") == before + 1
+        assert last_audit(private_app, "download")[0] == username
 
 
-def _scores_download(app_db, deferred, unmasked: bool = True):
-    at = run_page(app_db, "app_pages/scores.py", "staff")
+def _scores_download(private_app, deferred, unmasked: bool = True):
+    at = run_page(private_app, "app_pages/scores.py", "staff")
     if unmasked:
         at.checkbox(key="scores_table_unmasked").check().run()
     button = next(b for b in at.get("download_button") if b.key == "scores_table_download_csv")
     return at, deferred[button.proto.deferred_file_id]
 
 
-def _refused(app_db, build, reason: str) -> None:
+def _refused(private_app, build, reason: str) -> None:
     with pytest.raises(PermissionError, match=reason):
         build()
-    actor, target, detail = last_audit(app_db, "download_refused")
+    actor, target, detail = last_audit(private_app, "download_refused")
     assert actor == "staff" and target.endswith(".csv") and reason in detail
 
 
-def test_a_download_after_the_idle_timeout_is_refused_and_audited(app_db, deferred):
-    at, build = _scores_download(app_db, deferred)
+def test_a_download_after_the_idle_timeout_is_refused_and_audited(private_app, deferred):
+    at, build = _scores_download(private_app, deferred)
     at.session_state[web.GUARD_KEY].last_seen -= 31 * 60  # half an hour and a minute without a page run
-    _refused(app_db, build, "会话已超时")
+    _refused(private_app, build, "会话已超时")
 
 
-def test_a_download_after_the_account_is_disabled_is_refused(app_db, deferred):
-    _, build = _scores_download(app_db, deferred)
-    auth.set_active(app_db, "staff", False, "admin")
-    _refused(app_db, build, "账号已停用")
+def test_a_download_after_the_account_is_disabled_is_refused(private_app, deferred):
+    _, build = _scores_download(private_app, deferred)
+    auth.set_active(private_app, "staff", False, "admin")
+    _refused(private_app, build, "账号已停用")
 
 
-def test_a_download_after_a_password_reset_is_refused_and_the_session_ends(app_db, deferred):
-    at, build = _scores_download(app_db, deferred)
-    auth.reset_password(app_db, "staff", "Brand-new-pass9", "admin")
-    _refused(app_db, build, "账号密码已重置")
+def test_a_download_after_a_password_reset_is_refused_and_the_session_ends(private_app, deferred):
+    at, build = _scores_download(private_app, deferred)
+    auth.reset_password(private_app, "staff", "Brand-new-pass9", "admin")
+    _refused(private_app, build, "账号密码已重置")
     at.run()  # the session's next page run signs it out
     assert "请先登录" in " ".join(w.value for w in at.warning)
     assert at.session_state[web.GUARD_KEY].ended if web.GUARD_KEY in at.session_state else True
 
 
-def test_a_download_after_logout_is_refused(app_db, deferred):
-    at, build = _scores_download(app_db, deferred)
+def test_a_download_after_logout_is_refused(private_app, deferred):
+    at, build = _scores_download(private_app, deferred)
     guard = at.session_state[web.GUARD_KEY]
     guard.ended = "已退出登录"
-    _refused(app_db, build, "会话已结束")
+    _refused(private_app, build, "会话已结束")
 
 
-def test_full_names_need_staff_when_the_file_is_built(app_db, deferred):
-    _, build = _scores_download(app_db, deferred, unmasked=True)
-    school = scalar(app_db, "select school_code from schools limit 1")
-    with db.transaction(app_db) as cur:  # the account becomes a school leader's meanwhile
+def test_full_names_need_staff_when_the_file_is_built(private_app, deferred):
+    _, build = _scores_download(private_app, deferred, unmasked=True)
+    school = scalar(private_app, "select school_code from schools limit 1")
+    with db.transaction(private_app) as cur:  # the account becomes a school leader's meanwhile
         cur.execute("update users set role = 'school', school_code = $s where username = 'staff'", {"s": school})
-    _refused(app_db, build, "账号权限已变更")
+    _refused(private_app, build, "账号权限已变更")
 
 
-def test_a_session_that_holds_gets_its_file_and_an_audit_row(app_db, deferred):
-    _, build = _scores_download(app_db, deferred)
+def test_a_session_that_holds_gets_its_file_and_an_audit_row(private_app, deferred):
+    _, build = _scores_download(private_app, deferred)
     data = build()
     assert data.decode("utf-8-sig").splitlines()[0].startswith("考试批次")
-    actor, _, detail = last_audit(app_db, "download")
+    actor, _, detail = last_audit(private_app, "download")
     assert actor == "staff" and '"masked": false' in detail and '"rows":' in detail
 
 
-def test_a_password_reset_signs_the_open_session_out(app_db):
-    at = run_page(app_db, "app_pages/overview.py", "staff")
+def test_a_password_reset_signs_the_open_session_out(private_app):
+    at = run_page(private_app, "app_pages/overview.py", "staff")
     assert at.title and "总览" in at.title[0].value
-    auth.reset_password(app_db, "staff", "Brand-new-pass9", "admin")
+    auth.reset_password(private_app, "staff", "Brand-new-pass9", "admin")
     at.run()
     assert not at.title and "请先登录" in " ".join(w.value for w in at.warning)
-    assert scalar(app_db, "select count(*) from audit_log where action = 'logout' and detail like '%密码已重置%'") == 1
+    assert scalar(private_app, "select count(*) from audit_log where action = 'logout' and detail like '%密码已重置%'") == 1
 
 
 # --- login input, throttling -----------------------------------------------------------------------------
@@ -186,10 +175,10 @@ class _IdP(dict):
     is_logged_in = True
 
 
-def test_single_sign_on_needs_a_verified_email(app_db, monkeypatch):
-    with db.transaction(app_db) as cur:
+def test_single_sign_on_needs_a_verified_email(private_app, monkeypatch):
+    with db.transaction(private_app) as cur:
         cur.execute("update users set email = 'staff@example.edu.cn' where username = 'staff'")
-    monkeypatch.setattr(web, "con", lambda: app_db)
+    monkeypatch.setattr(web, "con", lambda: private_app)
     monkeypatch.setattr(st, "user", _IdP(email="staff@example.edu.cn", email_verified=False))
     with pytest.raises(auth.AuthError, match="未经身份提供方验证"):
         web.oidc_user()
@@ -200,18 +189,18 @@ def test_single_sign_on_needs_a_verified_email(app_db, monkeypatch):
     assert web.oidc_user().username == "staff"
 
 
-def test_logging_out_of_a_single_sign_on_session_ends_it_at_the_provider_too(app_db, monkeypatch):
+def test_logging_out_of_a_single_sign_on_session_ends_it_at_the_provider_too(private_app, monkeypatch):
     ended = []
     monkeypatch.setattr(st, "logout", lambda: ended.append(True))
-    monkeypatch.setattr(web, "con", lambda: app_db)
+    monkeypatch.setattr(web, "con", lambda: private_app)
     monkeypatch.setattr(st, "session_state", {})
-    web.sign_in(auth.reload_user(app_db, "staff"), method="oidc")
+    web.sign_in(auth.reload_user(private_app, "staff"), method="oidc")
     web.logout()
     assert ended == [True]
-    web.sign_in(auth.reload_user(app_db, "staff"), method="oidc")
+    web.sign_in(auth.reload_user(private_app, "staff"), method="oidc")
     st.session_state[web.SEEN_KEY] -= 31 * 60
     assert web.current_user() is None and ended == [True, True]  # the idle timeout applies to it as well
-    web.sign_in(auth.reload_user(app_db, "staff"))
+    web.sign_in(auth.reload_user(private_app, "staff"))
     web.logout()
     assert len(ended) == 2  # a password login has nothing at the provider
 
@@ -322,22 +311,22 @@ def test_an_untampered_backup_restores(fresh_db, tmp_path):
         con.close()
 
 
-def test_a_province_of_fewer_than_three_schools_is_not_shown_to_a_school(app_db):
+def test_a_province_of_fewer_than_three_schools_is_not_shown_to_a_school(private_app):
     from examdash import queries
 
-    me = auth.reload_user(app_db, "school1")
-    other = scalar(app_db, "select min(school_code) from results where batch_code = '2023-1' and school_code <> $s",
+    me = auth.reload_user(private_app, "school1")
+    other = scalar(private_app, "select min(school_code) from results where batch_code = '2023-1' and school_code <> $s",
                    {"s": me.school_code})
-    with db.transaction(app_db) as cur:  # a province of two schools: the leader's and one other
+    with db.transaction(private_app) as cur:  # a province of two schools: the leader's and one other
         for table in ("schools", "results"):
             cur.execute(f"update {table} set province = '测试省' where list_contains($s, school_code)",
                         {"s": [me.school_code, other]})
         db.bump_version(cur)
-    got = queries.run(app_db, "peer_rates_by_level", {"batch": "2023-1", "province": "测试省"})
+    got = queries.run(private_app, "peer_rates_by_level", {"batch": "2023-1", "province": "测试省"})
     assert got.empty  # own figures minus the province's would be the other school's
-    nation = queries.run(app_db, "peer_rates_by_level", {"batch": "2023-1", "province": None})
+    nation = queries.run(private_app, "peer_rates_by_level", {"batch": "2023-1", "province": None})
     assert set(nation.level) == {"初级", "中级"} and (nation.schools >= 3).all()
-    at = run_page(app_db, "app_pages/school.py", "school1")
+    at = run_page(private_app, "app_pages/school.py", "school1")
     assert not at.exception
     assert any("参考院校不足 3 所" in c.value for c in at.caption)
     compared = next(d.value for d in at.dataframe if "范围" in d.value.columns)
