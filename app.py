@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from examdash import navigation, web
+from examdash import web
+from examdash.web import navigation
 
 st.set_page_config(page_title="1+X 数字营销技术应用 考务看板", page_icon="📊", layout="wide")
 

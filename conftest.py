@@ -33,7 +33,7 @@ def app_env(app_db_path, monkeypatch):
 @pytest.fixture()
 def demo_db_con(app_env):
     """A connection to the same database file the app uses (same process, same DuckDB instance)."""
-    from examdash import db
+    from examdash.store import db
 
     con = db.connect(app_env)
     yield con

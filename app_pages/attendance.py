@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from examdash import analytics, charts, filters, views, web
+from examdash import web
+from examdash.views import common as analytics, overview as views
+from examdash.web import charts, filters
 
 web.require("admin", "staff")
 f = filters.sidebar()

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from examdash import admin, exports, web
+from examdash import web
+from examdash.views import exports, users as admin
 
 web.require("admin")
 st.title("审计日志")

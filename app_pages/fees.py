@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from examdash import charts, exports, fees, fees_views, filters, web
+from examdash import web
+from examdash.domain import fees
+from examdash.views import exports, fees as fees_views
+from examdash.web import charts, filters
 
 user = web.require("admin", "staff")
 f = filters.sidebar(("batch", "province", "school"))

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from examdash import exports, import_ui, web
+from examdash import web
+from examdash.views import exports, imports as import_ui
 
 web.require("admin")
 st.title("导入")

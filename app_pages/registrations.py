@@ -3,7 +3,9 @@ deadline; seats against registrations; 借考."""
 
 import streamlit as st
 
-from examdash import analytics, charts, filters, web
+from examdash import web
+from examdash.views import common as analytics
+from examdash.web import charts, filters
 
 web.require("admin", "staff")
 f = filters.sidebar()

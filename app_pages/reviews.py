@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from examdash import filters, review_views, web
+from examdash import web
+from examdash.views import reviews as review_views
+from examdash.web import filters
 
 web.require("admin", "staff")
 f = filters.sidebar(("batch",))

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from examdash import charts, filters, portal, views, web
+from examdash import web
+from examdash.views import overview as views, school as portal
+from examdash.web import charts, filters
 
 user = web.require("school")
 f = filters.sidebar(("batch",))

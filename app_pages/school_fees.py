@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from examdash import exports, fees, fees_views, web
+from examdash import web
+from examdash.domain import fees
+from examdash.views import exports, fees as fees_views
 
 user = web.require("school")
 view = fees_views.school()

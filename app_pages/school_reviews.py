@@ -3,7 +3,10 @@ follows its items, and signs off for certificates after the window."""
 
 import streamlit as st
 
-from examdash import filters, review_views, reviews, web
+from examdash import web
+from examdash.domain import reviews
+from examdash.views import reviews as review_views
+from examdash.web import filters
 
 web.require("school")
 f = filters.sidebar(("batch",))

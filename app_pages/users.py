@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from examdash import admin, web
+from examdash import web
+from examdash.views import users as admin
 
 me = web.require("admin")
 st.title("用户")

@@ -40,7 +40,8 @@ def log(msg: str) -> None:
 def build(db_file: Path, work: Path, rows: int) -> None:
     import query_bench
 
-    from examdash import db, demo
+    from examdash import demo
+    from examdash.store import db
     from examdash.importers import import_file
 
     query_bench.build(db_file, work, rows)
@@ -87,8 +88,9 @@ def main(argv=None) -> int:
         build(db_file, work, args.rows)
         log(f"built in {time.perf_counter() - t:.1f} s")
 
-    from examdash import db, fees, queries
-    from examdash.sql_files import named_queries
+    from examdash.domain import fees
+    from examdash.store import db, queries
+    from examdash.store.sql_files import named_queries
 
     con = db.connect(db_file)
     cur = con.cursor()
@@ -118,7 +120,8 @@ def main(argv=None) -> int:
     os.environ["EXAMDASH_DB"] = str(db_file)
     from streamlit.testing.v1 import AppTest
 
-    from examdash import auth, web
+    from examdash import web
+    from examdash.domain import auth
 
     at = AppTest.from_file(str(ROOT / "app_pages/fees.py"), default_timeout=120)
     import query_bench

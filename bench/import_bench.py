@@ -87,7 +87,8 @@ def _reg_frame(rows: int, batch: str):
 # ---------------------------------------------------------------- steps (run in children)
 
 def step_setup(work: str, db_file: str) -> dict:
-    from examdash import db, demo
+    from examdash import demo
+    from examdash.store import db
     from examdash.importers import import_file
 
     t0 = time.perf_counter()
@@ -126,7 +127,7 @@ def step_gen_csv(path: str, rows: int) -> dict:
 
 
 def step_import(db_file: str, path: str, batch: str, profile: bool = False) -> dict:
-    from examdash import db
+    from examdash.store import db
     from examdash.importers import import_file
 
     t0 = time.perf_counter()

@@ -53,7 +53,9 @@ def log(msg: str) -> None:
 
 
 def build(db_file: Path, work: Path, rows: int) -> list[tuple[str, float]]:
-    from examdash import auth, db, demo
+    from examdash import demo
+    from examdash.domain import auth
+    from examdash.store import db
     from examdash.importers import import_file
 
     steps = []
@@ -108,7 +110,7 @@ def build(db_file: Path, work: Path, rows: int) -> list[tuple[str, float]]:
 
 def load_validated(con, kind: str, path: Path) -> None:
     """The importer's validated, typed rows, inserted outside a transaction (each statement commits)."""
-    from examdash import db
+    from examdash.store import db
     from examdash.importers import TABLE_COLUMNS, validate_file
     from examdash.importers.kinds import KINDS
 
@@ -301,8 +303,9 @@ def main(argv=None) -> int:
             log(f"  {label}: {s:.1f} s")
     os.environ["EXAMDASH_DB"] = str(db_file)
 
-    from examdash import analytics, db, queries
-    from examdash.filters import Filters
+    from examdash.store import db, queries
+    from examdash.views import common as analytics
+    from examdash.web.filters import Filters
 
     con = db.connect(db_file)
     n = queries.run(con, "pass_rates_by_level", {"batch": BATCH}).registered.sum()
@@ -338,7 +341,7 @@ def main(argv=None) -> int:
     full = analytics.score_table(Filters(BATCH), True, run=base_run)
     fetch_ms = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
-    from examdash import exports
+    from examdash.views import exports
 
     csv_bytes = exports.to_csv(full)
     csv_ms = (time.perf_counter() - t) * 1000
@@ -346,7 +349,8 @@ def main(argv=None) -> int:
     log("pages (AppTest) ...")
     from streamlit.testing.v1 import AppTest
 
-    from examdash import auth, web
+    from examdash import web
+    from examdash.domain import auth
 
     user = auth.authenticate(con, *STAFF)
     page_rows = []

@@ -272,7 +272,7 @@ def write_csv(frame: pd.DataFrame, path: Path, encoding: str = "utf-8-sig", titl
 
 def sat_batches(today: str | None = DEMO_TODAY) -> set[str]:
     """The exam plan's batches whose exam day is not after `today` (all of them for None)."""
-    from examdash import plan as plan_mod
+    from examdash.domain import plan as plan_mod
 
     return {b.code for b in plan_mod.load_plan().batches if today is None or b.exam_date <= dt.date.fromisoformat(today)}
 
@@ -346,9 +346,9 @@ def generate(out: Path, seed: int = 20230527, candidates: int = 60000,
 def finish(con, db_file: Path, seed: int = 20230527) -> None:
     """After the exports are imported: demo accounts, 'today' pinned inside the 2023-1 window, and a
     handful of review requests filed in that window."""
-    from examdash import auth
+    from examdash.domain import auth
 
-    from examdash import db
+    from examdash.store import db
 
     pin_today(con)
     existing = {r[0] for r in con.cursor().execute("select username from users").fetchall()}
@@ -363,7 +363,7 @@ def finish(con, db_file: Path, seed: int = 20230527) -> None:
 
 def pin_today(con) -> None:
     """Pin the database's clock to DEMO_TODAY (once): the imports that follow, and every page, live on that day."""
-    from examdash import db
+    from examdash.store import db
 
     if db.get_meta(con, "today") == DEMO_TODAY:
         return
@@ -380,7 +380,8 @@ DEMO_USERNAMES = ("admin", "staff", "school1", "school2", "school3")
 def published_accounts(con) -> list[str]:
     """The demo's accounts that are still enabled with the password this README publishes. A store
     that has any is a demo store: anybody can sign in to it."""
-    from examdash import auth, db
+    from examdash.domain import auth
+    from examdash.store import db
 
     names = (db.get_meta(con, "demo_accounts") or ",".join(DEMO_USERNAMES)).split(",")
     cur = con.cursor()
@@ -429,7 +430,7 @@ def make_reviews(con) -> None:
     Decided: one 维持, one 驳回 and one 更正 (a small practical-score correction that does not change the
     candidate's verdict, so the demo's pass rates stay those of the exports); open: one 已提交 per school
     and one 复核中. Does nothing when 2023-1 already has review requests."""
-    from examdash import auth, reviews
+    from examdash.domain import auth, reviews
 
     batch = "2023-1"
     cur = con.cursor()

@@ -13,7 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from examdash import db, demo, domain
+from examdash import demo
+from examdash.domain import ids as domain
+from examdash.store import db
 from examdash.importers import import_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,7 +282,7 @@ def own_password(username: str) -> str:
 def retire_demo_passwords(con) -> None:
     """Give the demo's accounts passwords of their own (own_password), as whoever takes the demo store
     for real data must: a store whose accounts still have the published passwords takes no imports."""
-    from examdash import auth
+    from examdash.domain import auth
 
     for username in demo.DEMO_USERNAMES:
         if auth.reload_user(con, username) is not None:

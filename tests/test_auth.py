@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from examdash import auth, db
+from examdash.domain import auth
+from examdash.store import db
 
 
 def test_hash_is_not_the_password_and_differs_for_equal_passwords():

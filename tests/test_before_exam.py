@@ -10,7 +10,8 @@ import pytest
 from conftest import scalar, table_snapshot, write_frame
 from streamlit.testing.v1 import AppTest
 
-from examdash import auth, demo, web
+from examdash import demo, web
+from examdash.domain import auth
 from examdash.importers import import_file
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,9 @@ import pytest
 from conftest import own_password, retire_demo_passwords
 from playwright.sync_api import expect, sync_playwright
 
-from examdash import db, demo, navigation
+from examdash import demo
+from examdash.store import db
+from examdash.web import navigation
 from examdash.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent

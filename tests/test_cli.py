@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, rows, scalar, write_frame, wrong_check_char
 
-from examdash import db
+from examdash.store import db
 
 TITLE = "2023年第二次数字营销技术应用全国统考 报名信息表"
 
@@ -155,7 +155,7 @@ select * from final order by school_code
 # of the test's own: the suite does not depend on which queries/ files exist today.
 WITH_QUERY_DIR = [
     sys.executable, "-c",
-    "import runpy, sys; from pathlib import Path; import examdash.sql_files as s; "
+    "import runpy, sys; from pathlib import Path; import examdash.store.sql_files as s; "
     "s.QUERIES_DIR = Path(sys.argv.pop(1)); runpy.run_module('examdash', run_name='__main__', alter_sys=True)",
 ]
 
@@ -185,7 +185,7 @@ def test_query_csv_is_pure_csv(demo_db_path, demo_world, tmp_path, province):
 
 
 def test_query_from_the_real_queries_folder_is_pure_csv(demo_db_path):
-    from examdash.sql_files import named_queries
+    from examdash.store.sql_files import named_queries
 
     q = named_queries().get("batches")
     if q is None or q.required:

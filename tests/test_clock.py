@@ -10,7 +10,9 @@ import datetime as dt
 import pytest
 from conftest import rows, scalar
 
-from examdash import auth, db, demo, fees, reviews
+from examdash import demo
+from examdash.domain import auth, fees, reviews
+from examdash.store import db
 
 # Every timestamp column the app writes.
 STAMPS = [("audit_log", "event_at"), ("import_log", "imported_at"), ("users", "created_at"),

@@ -7,7 +7,8 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from examdash import demo, domain
+from examdash import demo
+from examdash.domain import ids as domain
 from examdash.importers.kinds import PROVINCES
 
 REFERENCE_ID = "11010519491231002X"

@@ -10,10 +10,13 @@ import pandas as pd
 import pytest
 
 import analytics_expected as ex
-from examdash import analytics, db, demo, domain, queries
-from examdash.filters import Filters
+from examdash import demo
+from examdash.domain import ids as domain
+from examdash.store import db, queries
+from examdash.views import common as analytics
+from examdash.web.filters import Filters
 from examdash.importers import import_file
-from examdash.queries import Scope
+from examdash.store.queries import Scope
 
 BATCH = "2023-1"
 COMPOUND = ("欧阳", "司马", "上官", "诸葛", "东方")
@@ -146,7 +149,8 @@ def test_deferred_download_audits_when_built_as_the_user_who_clicked(fresh_db, m
     the ones captured on the page, and the audit entry is written then, with the rows served."""
     import time
 
-    from examdash import auth, web
+    from examdash import web
+    from examdash.domain import auth
 
     school = auth.reload_user(fresh_db, "school1")
     own = school.school_code

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import retire_demo_passwords
 
-from examdash import db, demo
+from examdash import demo
+from examdash.store import db
 from examdash.importers import import_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +48,7 @@ def test_sigkill_in_the_middle_of_a_million_row_load_leaves_the_database_as_it_w
     # The child prints each stage of the import; once it is writing, it is killed without warning.
     script = textwrap.dedent(f"""
         import sys
-        from examdash import db
+        from examdash.store import db
         from examdash.importers import import_file
         con = db.connect({str(db_copy)!r})
         def progress(x, text):

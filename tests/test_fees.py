@@ -17,10 +17,12 @@ import pandas as pd
 import pytest
 from conftest import rows, scalar, write_frame
 
-from examdash import db, demo, fees, queries
-from examdash.domain import fen_to_yuan
+from examdash import demo
+from examdash.domain import fees
+from examdash.store import db, queries
+from examdash.domain.ids import fen_to_yuan
 from examdash.importers import import_file
-from examdash.sql_files import named_queries
+from examdash.store.sql_files import named_queries
 
 EXAM_DATE = {"2023-1": dt.date(2023, 5, 27), "2023-2": dt.date(2023, 6, 16)}  # the notice
 PROVISIONAL = {"初级": 27000, "中级": 28000}  # 五、考核费用: 270 / 280 yuan

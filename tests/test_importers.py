@@ -20,7 +20,9 @@ from conftest import (
     wrong_check_char,
 )
 
-from examdash import db, demo, domain
+from examdash import demo
+from examdash.domain import ids as domain
+from examdash.store import db
 from examdash.config import imports_dir
 from examdash.importers import import_file
 

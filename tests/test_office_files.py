@@ -525,7 +525,8 @@ def test_import_page_offers_the_matching_sheets_and_checks_the_chosen_one(app_en
     import streamlit
     from streamlit.testing.v1 import AppTest
 
-    from examdash import auth, web
+    from examdash import web
+    from examdash.domain import auth
 
     from examdash import demo
 

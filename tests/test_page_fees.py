@@ -16,7 +16,8 @@ from conftest import click_download, rows, scalar
 from streamlit.testing.v1 import AppTest
 from test_fees import demo_standards, expected_lines, fen, sheet
 
-from examdash import auth, fees, web
+from examdash import web
+from examdash.domain import auth, fees
 from examdash.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,8 @@ import pytest
 from conftest import rows, scalar
 from streamlit.testing.v1 import AppTest
 
-from examdash import auth, reviews, web
+from examdash import web
+from examdash.domain import auth, reviews
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = "2023-1"

@@ -5,7 +5,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from examdash import auth, import_ui, web
+from examdash import web
+from examdash.domain import auth
+from examdash.views import imports as import_ui
 
 ROOT = Path(__file__).resolve().parent.parent
 

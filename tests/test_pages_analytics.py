@@ -13,7 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import analytics_expected as ex
-from examdash import auth, web
+from examdash import web
+from examdash.domain import auth
 from examdash.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 
 import analytics_expected as ex
-from examdash import analytics, cli, db, queries
-from examdash.filters import Filters
-from examdash.queries import Scope
+from examdash import cli
+from examdash.store import db, queries
+from examdash.views import common as analytics
+from examdash.web.filters import Filters
+from examdash.store.queries import Scope
 
 BATCH = "2023-1"
 TEXT = {c: "str" for c in ("site_code", "school_code", "ticket_no", "id_no", "host_school_code")}
@@ -273,7 +275,7 @@ def test_school_scope_cannot_reach_another_school(con, cand):
 
 
 def test_page_queries_declare_the_shared_filters():
-    from examdash.sql_files import get_query
+    from examdash.store.sql_files import get_query
 
     names = ["registrations_by_site", "registrations_by_school", "registrations_by_province", "registrations_by_type",
              "registrations_daily", "borrowed_sites", "attendance_by_site", "attendance_by_school", "unusual_absence",

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import retire_demo_passwords, rows, scalar, table_snapshot, write_frame
 
-from examdash import reviews
+from examdash.domain import reviews
 from examdash.importers import import_file
 from examdash.importers.kinds import KINDS
 from examdash.importers.reading import read_table
@@ -168,7 +168,7 @@ def test_a_score_import_over_a_review_correction_needs_confirming(fresh_db, demo
 def test_replaced_payments_keep_manual_assignments(fresh_db, demo_file, tmp_path):
     bank_ref, school = rows(fresh_db, "select bank_ref, school_code from payments where school_code is not null limit 1")[0]
     other = scalar(fresh_db, "select school_code from schools where school_code <> $s limit 1", {"s": school})
-    from examdash import fees
+    from examdash.domain import fees
 
     fees.assign_payment(fresh_db, bank_ref, other, "staff", "电话确认")
     frame = labelled_frame("payments", demo_file("payments")[1])
@@ -205,7 +205,7 @@ def test_a_review_decision_survives_a_relinked_ticket(fresh_db, demo_frames, tmp
 def _new_ticket_file(db_path, demo_frames, tmp_path, ticket: str, retire: bool = False):
     """A registration file giving a signed-in, scored candidate of 2023-1 a new ticket. `retire`: give the
     demo's accounts their own passwords first (the command line refuses a store with published ones)."""
-    from examdash import db
+    from examdash.store import db
 
     con = db.connect(db_path)
     try:
@@ -238,7 +238,9 @@ def test_the_import_page_shows_the_impact_and_writes_only_once_confirmed(fresh_d
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from examdash import auth, db, web
+    from examdash import web
+    from examdash.domain import auth
+    from examdash.store import db
 
     monkeypatch.setenv("EXAMDASH_DB", str(fresh_db_path))
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
@@ -271,7 +273,7 @@ def test_the_import_page_shows_the_impact_and_writes_only_once_confirmed(fresh_d
 def test_the_cli_prints_the_impact_and_needs_confirm(fresh_db_path, demo_frames, tmp_path):
     from test_cli import run_cli
 
-    from examdash import db
+    from examdash.store import db
 
     path = _new_ticket_file(fresh_db_path, demo_frames, tmp_path, "236666666666", retire=True)
     dry = run_cli(fresh_db_path, "import", "registrations", path, "--dry-run")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from examdash import review_views, reviews
-from examdash.review_views import Candidate, PendingRow, find_candidates
+from examdash.domain import reviews
+from examdash.views import reviews as review_views
+from examdash.views.reviews import Candidate, PendingRow, find_candidates
 
 NOT_FOUND = "未找到准考证号或姓名完全一致的本校考生"
 

@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 from conftest import find_line, rows, scalar, table_snapshot, write_frame
 
-from examdash import auth, db, demo, queries, reviews
+from examdash import demo
+from examdash.domain import auth, reviews
+from examdash.store import db, queries
 
 BATCH = "2023-1"
 BEFORE, FIRST, LAST, AFTER = "2023-06-11", "2023-06-12", "2023-06-18", "2023-06-19"

@@ -7,9 +7,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from examdash import auth, navigation, queries, web
+from examdash import web
+from examdash.domain import auth
+from examdash.store import queries
+from examdash.web import navigation
 from examdash.demo import DEMO_PASSWORD
-from examdash.sql_files import QueryError, named_queries
+from examdash.store.sql_files import QueryError, named_queries
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

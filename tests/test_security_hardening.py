@@ -18,7 +18,9 @@ import streamlit as st
 from conftest import click_download, retire_demo_passwords, rows, scalar
 from streamlit.testing.v1 import AppTest
 
-from examdash import auth, db, demo, web
+from examdash import demo, web
+from examdash.domain import auth
+from examdash.store import db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -209,7 +211,7 @@ def test_logging_out_of_a_single_sign_on_session_ends_it_at_the_provider_too(pri
 
 
 def test_an_unexpected_error_shows_an_id_not_a_traceback(app_env, monkeypatch):
-    from examdash import views
+    from examdash.views import overview as views
 
     def broken(batch):
         raise RuntimeError("/secret/path/in/the/traceback")
@@ -312,7 +314,7 @@ def test_an_untampered_backup_restores(fresh_db, tmp_path):
 
 
 def test_a_province_of_fewer_than_three_schools_is_not_shown_to_a_school(private_app):
-    from examdash import queries
+    from examdash.store import queries
 
     me = auth.reload_user(private_app, "school1")
     other = scalar(private_app, "select min(school_code) from results where batch_code = '2023-1' and school_code <> $s",

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from examdash import db
+from examdash.store import db
 from examdash.config import imports_dir
 from examdash.importers import links
 from examdash.importers.kinds import KINDS, Checker, Issue, cap_cells, required_present
@@ -315,7 +315,7 @@ def import_file(
                 elif kind == "schools":
                     db.rebuild_results(cur, [r[0] for r in cur.execute("select distinct batch_code from results").fetchall()])
                 if kind == "payments":
-                    from examdash import fees
+                    from examdash.domain import fees
 
                     fees.match_payments(cur, actor)
                 db.bump_version(cur)

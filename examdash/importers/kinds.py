@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from examdash import domain
+from examdash.domain import ids as domain
 from examdash.importers.reading import SPACE_RUN, norm_header
 
 PROVINCES = (

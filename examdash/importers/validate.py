@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from examdash import db
-from examdash.domain import yuan_to_fen
+from examdash.store import db
+from examdash.domain.ids import yuan_to_fen
 from examdash.importers.kinds import (
     ABSENT_WORDS,
     ATTENDANCE_ALIASES,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from examdash import auth, web
+from examdash import web
+from examdash.domain import auth
 
 ACTION_LABELS = {
     "login": "登录", "login_failed": "登录失败", "login_refused_locked": "锁定期间尝试登录", "login_oidc": "单位账号登录",

@@ -19,7 +19,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from examdash import db, exports
+from examdash.store import db
+from examdash.views import exports
 
 RULES: tuple[str, ...] = tuple(
     line.strip() for line in (__doc__ or "").splitlines() if re.match(r"\s*\d+\.", line)
@@ -259,7 +260,7 @@ def settlement_words(settlement_fen: int) -> str:
 def _query_fn(con_or_query_fn):
     """A query function (name, **params) -> frame: web.query as given, or a full-scope runner over a connection."""
     if hasattr(con_or_query_fn, "execute"):
-        from examdash import queries
+        from examdash.store import queries
 
         con = con_or_query_fn
         return lambda name, **params: queries.run(con, name, params)

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from examdash import config, db
+from examdash import config
+from examdash.store import db
 from examdash.importers.kinds import KINDS
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     q.add_argument("--format", choices=["csv", "table"], default="table")
 
-    from examdash import cli_more
+    from examdash.cli import users as cli_more
 
     cli_more.add_commands(sub)
     return p
@@ -79,7 +80,7 @@ def _dispatch(args) -> int:
         return _demo(args, path)
     if args.cmd == "query":
         return _query(args, path)
-    from examdash import cli_more
+    from examdash.cli import users as cli_more
 
     return cli_more.dispatch(args, path)
 
@@ -99,7 +100,7 @@ def _import(args, path: Path) -> int:
         return EXIT_INVALID
     if args.kind == "reviews":
         con.close()
-        from examdash import reviews
+        from examdash.domain import reviews
 
         args.db = str(path)
         return reviews.cli_import(args)
@@ -139,8 +140,8 @@ def _demo(args, path: Path) -> int:
 
 
 def _query(args, path: Path) -> int:
-    from examdash import queries
-    from examdash.sql_files import QueryError, get_query, named_queries
+    from examdash.store import queries
+    from examdash.store.sql_files import QueryError, get_query, named_queries
 
     if not args.name:
         for q in named_queries().values():
@@ -167,7 +168,7 @@ def _query(args, path: Path) -> int:
     except QueryError as exc:
         raise UsageError(str(exc)) from exc
     if args.format == "csv":
-        from examdash import exports
+        from examdash.views import exports
 
         sys.stdout.write(exports.neutralise(df).to_csv(index=False))  # formula-safe, as every download
     else:

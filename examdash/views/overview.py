@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from examdash import charts, plan, web
-from examdash.fees import yuan_text as fee_yuan
+from examdash import web
+from examdash.domain import plan
+from examdash.web import charts
+from examdash.domain.fees import yuan_text as fee_yuan
 
 
 def pct(x) -> str:

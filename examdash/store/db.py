@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from examdash import plan as plan_mod
+from examdash.domain import plan as plan_mod
 from examdash.config import EXAM_PLAN, TIMEZONE, db_path
-from examdash.sql_files import statement
+from examdash.store.sql_files import statement
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from examdash import charts, exports, queries, web
-from examdash.domain import LEVELS
-from examdash.filters import Filters
+from examdash import web
+from examdash.store import queries
+from examdash.views import exports
+from examdash.web import charts
+from examdash.domain.ids import LEVELS
+from examdash.web.filters import Filters
 
 Run = Callable[..., pd.DataFrame]
 

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from examdash import analytics, charts, exports, web
-from examdash.views import pct
+from examdash import web
+from examdash.views import common as analytics, exports
+from examdash.web import charts
+from examdash.views.overview import pct
 
 
 @dataclass

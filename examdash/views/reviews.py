@@ -14,8 +14,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from examdash import charts, exports, reviews, web
-from examdash.domain import mask_name
+from examdash import web
+from examdash.domain import reviews
+from examdash.views import exports
+from examdash.web import charts
+from examdash.domain.ids import mask_name
 
 STATUS_COLORS = {"已提交": "#4C78A8", "复核中": "#F58518", "维持": "#54A24B", "更正": "#E45756", "驳回": "#9D755D"}
 ACTIONS = {"复核中": "开始复核（复核中）", "维持": "维持（成绩不变）", "更正": "更正（录入新成绩）", "驳回": "驳回（不予复核）"}

@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from examdash.domain import mask_id, mask_name
+from examdash.domain.ids import mask_id, mask_name
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = r"[+-]?\d+(\.\d+)?"

@@ -6,7 +6,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from examdash import db
+from examdash.store import db
 
 
 def add_commands(sub) -> None:
@@ -80,7 +80,7 @@ def _restore(args, path: Path) -> int:
 
 
 def _users(args, path) -> int:
-    from examdash import auth
+    from examdash.domain import auth
 
     con = db.connect(path)
     try:

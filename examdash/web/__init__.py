@@ -1,4 +1,12 @@
-"""What every page shares: the cached connection, the signed-in identity, scoped cached queries."""
+"""Streamlit glue, the only place besides app.py and app_pages/ that imports streamlit.
+
+This module holds what every page shares: the cached connection, the signed-in identity and its
+session (login, timeouts, logout, single sign-on), scoped cached queries, deferred downloads checked
+and audited when clicked, and short error messages. Beside it: `filters` (the shared sidebar filters,
+mirrored in the URL), `navigation` (which pages each role has) and `charts` (plotly builders, frame in,
+figure out). It may import everything below it (config, store, domain, importers, views); nothing
+imports it but app.py and the page scripts.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +20,10 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from examdash import auth, config, db, queries
-from examdash.auth import User
+from examdash import config
+from examdash.domain import auth
+from examdash.store import db, queries
+from examdash.domain.auth import User
 
 USER_KEY = "_examdash_user"
 SEEN_KEY = "_examdash_last_seen"

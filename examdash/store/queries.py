@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from examdash.sql_files import SCOPE_PARAM, bind, get_query
+from examdash.store.sql_files import SCOPE_PARAM, bind, get_query
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from examdash import db
-from examdash.queries import Scope
+from examdash.store import db
+from examdash.store.queries import Scope
 
 ROLES = {"admin": "管理员", "staff": "考务人员", "school": "学校负责人"}
 MAX_FAILURES = 5  # per user name and client

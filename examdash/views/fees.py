@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from examdash import db, exports, fees, queries, web
-from examdash.fees import yuan, yuan_text
+from examdash import web
+from examdash.domain import fees
+from examdash.store import db, queries
+from examdash.views import exports
+from examdash.domain.fees import yuan, yuan_text
 
 ALL_BATCHES = "全部批次"
 

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from examdash import auth, db, queries
+from examdash.domain import auth
+from examdash.store import db, queries
 from examdash.importers.kinds import Checker, Field, Issue, Kind, clean_code, parse_dates, present
 from examdash.importers.reading import ReadError, norm_header, read_table
 
