@@ -3,24 +3,24 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import common as analytics, overview as views
+from examdash.views import attendance, common
 from examdash.web import charts, filters
 
-web.require("admin", "staff")
+page = web.page("admin", "staff")
 f = filters.sidebar()
 st.title("考勤")
-phase = views.batch_phase(f.batch)
+phase = common.batch_phase(page.run, f.batch, page.today)
 if not phase.has_results:
-    st.info(f"{views.batch_name(f.batch)}：{phase.text}。")
+    st.info(f"{common.batch_name(page.run, f.batch)}：{phase.text}。")
     st.stop()
-view = analytics.attendance_view(f)
+view = attendance.build(page.run, f)
 
 st.caption(f"筛选：{f.describe()}。缺考率 = 缺考 /（实到 + 缺考）；违纪计入实到；没有签到记录和成绩的考生记为未登记。")
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
     col.metric(label, value, help=help_text)
 
 st.subheader("缺考异常的考点")
-st.caption(analytics.ABSENCE_RULE + f" 本次全国缺考率：{analytics.pct(view.national_rate)}。")
+st.caption(attendance.ABSENCE_RULE + f" 本次全国缺考率：{common.pct(view.national_rate)}。")
 if len(view.unusual_table):
     st.dataframe(view.unusual_table, hide_index=True, key="attendance_unusual_table")
 else:
@@ -28,13 +28,13 @@ else:
 
 tab_site, tab_school = st.tabs(["按考点", "按院校"])
 with tab_site:
-    st.plotly_chart(charts.bar(view.by_site, "label", "absence_rate", title=f"缺考率最高的 {analytics.CHART_ROWS} 个考点",
+    st.plotly_chart(charts.bar(view.by_site, "label", "absence_rate", title=f"缺考率最高的 {common.CHART_ROWS} 个考点",
                                x_title="考点", y_title="缺考率", percent=True, horizontal=True,
                                height=140 + 24 * len(view.by_site)), key="attendance_site_chart")
     with st.expander("全部考点的出勤与缺考"):
         st.dataframe(view.by_site_table, hide_index=True, key="attendance_site_table")
 with tab_school:
-    st.plotly_chart(charts.bar(view.by_school, "label", "absence_rate", title=f"缺考率最高的 {analytics.CHART_ROWS} 所院校",
+    st.plotly_chart(charts.bar(view.by_school, "label", "absence_rate", title=f"缺考率最高的 {common.CHART_ROWS} 所院校",
                                x_title="院校", y_title="缺考率", percent=True, horizontal=True,
                                height=140 + 24 * len(view.by_school)), key="attendance_school_chart")
     with st.expander("全部院校的出勤与缺考"):

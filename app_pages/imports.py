@@ -3,36 +3,37 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import exports, imports as import_ui
+from examdash.views import exports, imports
 
-web.require("admin")
+page = web.page("admin")
 st.title("导入")
 st.caption("支持 .xlsx、.xls 与 .csv（UTF-8、带 BOM 的 UTF-8、GB18030）。先校验并预览，错误会阻止导入，警告可确认后导入；"
            "每个文件在一个事务中写入，重复导入同一内容不会改变数据。")
 
-refusal = import_ui.demo_store_refusal()
+refusal = imports.demo_store_refusal(page.con)
 if refusal:
     st.error(refusal)
     st.subheader("导入记录")
-    st.dataframe(import_ui.history(), hide_index=True, key="imports_history")
+    st.dataframe(imports.history(web.query_live), hide_index=True, key="imports_history")
     st.stop()
 
 c1, c2 = st.columns(2)
-kind = c1.selectbox("文件类型", list(import_ui.KIND_LABELS), format_func=import_ui.KIND_LABELS.get, key="imports_kind")
+kind = c1.selectbox("文件类型", list(imports.KIND_LABELS), format_func=imports.KIND_LABELS.get, key="imports_kind")
 batches = web.query("batches")["batch_code"].tolist()
 batch = c2.selectbox("考试批次（文件没有「考试批次」列时使用）", ["（按文件）", *batches], key="imports_batch")
 batch = None if batch == "（按文件）" else batch
 files = st.file_uploader("选择文件（可多选）", type=["xlsx", "xls", "csv"], accept_multiple_files=True, key="imports_files")
 
 for i, f in enumerate(files or []):
-    upload = import_ui.Upload(f.name, f.getvalue())
+    upload = imports.Upload(f.name, f.getvalue())
     st.subheader(f.name)
-    refusal = import_ui.too_large(upload)
+    refusal = imports.too_large(upload)
     if refusal:
         st.error(refusal)
         continue
     bar = st.progress(0.0, text="校验中")
-    result = import_ui.check(upload, kind, batch, lambda x, t: bar.progress(x, text=t))
+    memo, version = st.session_state.setdefault("_imports_checked", {}), web.data_version()
+    result = imports.check(page.con, page.user, memo, version, upload, kind, batch, lambda x, t: bar.progress(x, text=t))
     sheet = None
     if len(result.sheets_matching) > 1:
         # Several sheets fit the kind: the first was read; another one is checked when chosen.
@@ -40,17 +41,18 @@ for i, f in enumerate(files or []):
             st.session_state.pop(f"imports_sheet_{i}", None)  # left over from another file or kind
         sheet = st.selectbox("工作表（工作簿中有多张表符合）", result.sheets_matching, key=f"imports_sheet_{i}")
         if sheet != result.sheet:
-            result = import_ui.check(upload, kind, batch, lambda x, t: bar.progress(x, text=t), sheet)
+            result = imports.check(page.con, page.user, memo, version, upload, kind, batch,
+                                   lambda x, t: bar.progress(x, text=t), sheet)
     bar.empty()
     if result.header_row:
         where = f"工作表「{result.sheet}」" if result.sheet else f"编码 {result.encoding or 'Excel'}"
         st.caption(f"{where}；第 {result.header_row} 行识别为表头；共 {result.rows_total:,} 行")
     left, right = st.columns([1, 2])
     if result.mapping or result.unmapped:
-        left.dataframe(import_ui.mapping(result), hide_index=True, key=f"imports_mapping_{i}")
+        left.dataframe(imports.mapping(result), hide_index=True, key=f"imports_mapping_{i}")
     if result.preview is not None:
         right.dataframe(result.preview, hide_index=True, key=f"imports_preview_{i}")
-    issues = import_ui.report(result)
+    issues = imports.report(result)
     if len(issues):
         (st.error if result.errors else st.warning)(result.summary() if result.errors else f"{len(result.warnings)} 条警告，请检查后确认")
         st.dataframe(issues, hide_index=True, key=f"imports_issues_{i}")
@@ -72,10 +74,11 @@ for i, f in enumerate(files or []):
     if st.button("确认导入", key=f"imports_confirm_{i}", disabled=not accepted or result.needs_confirm and not confirmed,
                  type="primary"):
         bar = st.progress(0.0, text="导入中")
-        done = import_ui.write(upload, kind, batch, lambda x, t: bar.progress(x, text=t), sheet, confirmed)
+        done = imports.write(page.con, page.user, upload, kind, batch, lambda x, t: bar.progress(x, text=t), sheet,
+                             confirmed)
         (st.success if done.written else st.warning if done.ok else st.error)(done.summary())
         for line in done.impacts if done.ok and not done.written else ():
             st.warning(line)
 
 st.subheader("导入记录")
-st.dataframe(import_ui.history(), hide_index=True, key="imports_history")
+st.dataframe(imports.history(web.query_live), hide_index=True, key="imports_history")

@@ -3,12 +3,12 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import overview as views
+from examdash.views import overview
 from examdash.web import charts, filters
 
-web.require("admin", "staff")
+page = web.page("admin", "staff")
 f = filters.sidebar(("batch",))
-data = views.overview(f.batch)
+data = overview.build(page.run, f.batch, page.today)
 
 st.title(f"总览 · {data.batch_name}")
 st.caption(f"今天：{data.today:%Y-%m-%d}（{data.stage_now}）")

@@ -4,12 +4,12 @@ deadline; seats against registrations; 借考."""
 import streamlit as st
 
 from examdash import web
-from examdash.views import common as analytics
+from examdash.views import common, registrations
 from examdash.web import charts, filters
 
-web.require("admin", "staff")
+page = web.page("admin", "staff")
 f = filters.sidebar()
-view = analytics.registrations_view(f)
+view = registrations.build(page.run, f)
 
 
 def _height(frame) -> int:
@@ -29,13 +29,13 @@ with st.expander("每日报名数字"):
 st.subheader("报名分布")
 tab_site, tab_school, tab_province, tab_type = st.tabs(["按考点", "按院校", "按省份", "按级别与考生类型"])
 with tab_site:
-    st.plotly_chart(charts.bar(view.by_site, "label", "registered", title=f"各考点报名人数（报名最多的 {analytics.CHART_ROWS} 个）",
+    st.plotly_chart(charts.bar(view.by_site, "label", "registered", title=f"各考点报名人数（报名最多的 {common.CHART_ROWS} 个）",
                                x_title="考点", y_title="报名人数", color="level", horizontal=True,
                                height=_height(view.by_site)), key="registrations_site_chart")
     with st.expander("全部考点的报名人数"):
         st.dataframe(view.by_site_table, hide_index=True, key="registrations_site_table")
 with tab_school:
-    st.plotly_chart(charts.bar(view.by_school, "label", "registered", title=f"各院校报名人数（报名最多的 {analytics.CHART_ROWS} 所）",
+    st.plotly_chart(charts.bar(view.by_school, "label", "registered", title=f"各院校报名人数（报名最多的 {common.CHART_ROWS} 所）",
                                x_title="院校", y_title="报名人数", color="level", horizontal=True,
                                height=_height(view.by_school)), key="registrations_school_chart")
     with st.expander("全部院校的报名人数"):
@@ -52,7 +52,7 @@ with tab_type:
         st.dataframe(view.by_type_table, hide_index=True, key="registrations_type_table")
 
 st.subheader("考点机位与报名")
-st.caption(analytics.CAPACITY_NOTE)
+st.caption(registrations.CAPACITY_NOTE)
 st.plotly_chart(charts.seats_vs_registered(view.capacity), key="registrations_capacity_chart")
 if len(view.over_capacity_table):
     st.error(f"{len(view.over_capacity_table)} 个考点的报名人数超出机位数：")

@@ -3,12 +3,12 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import reviews as review_views
-from examdash.web import filters
+from examdash.views import reviews
+from examdash.web import charts, filters
 
-web.require("admin", "staff")
+page = web.page("admin", "staff")
 f = filters.sidebar(("batch",))
-view = review_views.staff_view(f.batch)
+view = reviews.build(page.run, f.batch, page.today)
 
 st.title(f"成绩复核 · {view.window.batch_name}")
 st.caption(f"今天：{view.today:%Y-%m-%d}。{view.window_text}。")
@@ -22,17 +22,17 @@ queue_tab, done_tab, history_tab, cert_tab, log_tab = st.tabs(["待处理队列"
 
 with queue_tab:
     st.dataframe(view.open_table, hide_index=True, key="reviews_open_table")
-    files = review_views.downloads(f.batch, view.open_table, "复核队列")
+    files = reviews.downloads(f.batch, view.open_table, "复核队列")
     for col, (ext, (build, name, mime)) in zip(st.columns(2), files.items()):
         web.download_button(col, f"下载 .{ext}", build, name, mime, f"reviews_queue_download_{ext}",
                             {"rows": len(view.open_table)})
     if len(view.by_school):
-        st.plotly_chart(review_views.by_school_chart(view.by_school), key="reviews_by_school_chart")
+        st.plotly_chart(charts.review_status_bars(view.by_school), key="reviews_by_school_chart")
         with st.expander("各院校复核项数字"):
             st.dataframe(view.by_school, hide_index=True, key="reviews_by_school_table")
 
     st.subheader("处理复核项")
-    labels = review_views.item_labels(view.open_items)
+    labels = reviews.item_labels(view.open_items)
     if not labels:
         st.info("没有待处理的复核项。")
     else:
@@ -48,8 +48,8 @@ with queue_tab:
             # Popping alone leaves the browser holding the old values (and sending them back on the next
             # click); values set before the widgets are drawn are pushed to it.
             st.session_state.update(keys)
-        st.caption(review_views.item_state(view.open_items, item_id))
-        action = st.radio("处理", list(review_views.ACTIONS), index=None, format_func=review_views.ACTIONS.get,
+        st.caption(reviews.item_state(view.open_items, item_id))
+        action = st.radio("处理", list(reviews.ACTIONS), index=None, format_func=reviews.ACTIONS.get,
                           horizontal=True, key=f"reviews_action_{item_id}")
         theory = practical = None
         if action == "更正":
@@ -61,7 +61,7 @@ with queue_tab:
             st.caption("更正不会覆盖原成绩：新增一个成绩版本，原版本保留；合格结论按本批次该级别的合格规则重新计算。")
         note = st.text_area("说明（结论须写明依据）", key=f"reviews_note_{item_id}", max_chars=500)
         if st.button("提交处理", type="primary", key=f"reviews_submit_{item_id}"):
-            result = review_views.staff_act(f.batch, item_id, action, note, theory, practical)
+            result = reviews.act(page.con, page.user, item_id, action, note, theory, practical)
             st.session_state["reviews_flash"] = result
             if result[0]:
                 for key in keys:
@@ -77,7 +77,7 @@ with history_tab:
         st.info("本批次还没有复核申请。")
     else:
         ticket = st.selectbox("准考证号", view.tickets, key="reviews_history_ticket")
-        st.dataframe(review_views.history_table(f.batch, ticket), hide_index=True, key="reviews_history_table")
+        st.dataframe(reviews.history_table(page.run, f.batch, ticket), hide_index=True, key="reviews_history_table")
         st.caption("每次更正新增一个版本，原成绩保留；各页面均采用最新版本。")
 
 with cert_tab:
@@ -93,10 +93,10 @@ with cert_tab:
                                  key="reviews_sign_schools")
         c1, c2 = st.columns(2)
         if c1.button("签发所选院校", key="reviews_sign"):
-            st.session_state["reviews_flash"] = review_views.org_sign(f.batch, schools)
+            st.session_state["reviews_flash"] = reviews.org_sign(page.con, page.user, f.batch, schools)
             st.rerun()
         if c2.button(f"为全部 {len(view.signable)} 所符合条件的院校签发", key="reviews_sign_all"):
-            st.session_state["reviews_flash"] = review_views.org_sign(f.batch, list(view.signable))
+            st.session_state["reviews_flash"] = reviews.org_sign(page.con, page.user, f.batch, list(view.signable))
             st.rerun()
 
 with log_tab:

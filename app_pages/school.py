@@ -3,17 +3,17 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import overview as views, school as portal
+from examdash.views import common, school
 from examdash.web import charts, filters
 
-user = web.require("school")
+page = web.page("school")
 f = filters.sidebar(("batch",))
-view = portal.school_view(f.batch)
+view = school.build(page.run, page.user, f.batch)
 
 st.title(f"本校成绩 · {view.school_name}")
-phase = views.batch_phase(f.batch)
+phase = common.batch_phase(page.run, f.batch, page.today)
 if not phase.has_results:
-    st.info(f"{views.batch_name(f.batch)}：{phase.text}。")
+    st.info(f"{common.batch_name(page.run, f.batch)}：{phase.text}。")
     st.stop()
 st.caption(f"院校代码 {view.school_code}；省份 {view.province or '—'}。其他院校只显示汇总数字，不显示个人信息或排名。")
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
@@ -28,8 +28,8 @@ with st.expander("对比数字"):
     st.dataframe(view.comparison_table, hide_index=True, key="school_compare_table")
 
 st.subheader("本校考生成绩")
-table = portal.candidates(f.batch)
+table = school.candidates(page.run, page.user, f.batch)
 st.caption(f"共 {len(table):,} 人（本校考生，信息完整显示）")
 st.dataframe(table, hide_index=True, key="school_candidates_table")
-for col, (ext, (build, name, mime)) in zip(st.columns(2), portal.downloads(f.batch, table).items()):
+for col, (ext, (build, name, mime)) in zip(st.columns(2), school.downloads(page.user, f.batch, table).items()):
     web.download_button(col, f"下载 .{ext}", build, name, mime, f"school_download_{ext}", {"rows": len(table)})

@@ -3,25 +3,24 @@
 import streamlit as st
 
 from examdash import web
-from examdash.domain import fees
-from examdash.views import exports, fees as fees_views
+from examdash.views import exports, school_fees
 
-user = web.require("school")
-view = fees_views.school()
+page = web.page("school")
+view = school_fees.build(page.run, page.user)
 
 st.title(f"本校费用 · {view.school_name}")
 st.caption(f"院校代码 {view.school_code}；省份 {view.province or '—'}。全部批次合计，只含本校的应缴、到账与余额。")
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
     col.metric(label, value, help=help_text)
-web.download_button(st, "下载对账单 .xlsx", fees_views.statement_file(view.school_code), view.statement_name,
+web.download_button(st, "下载对账单 .xlsx", school_fees.statement_file(web.bound_query(), page.con, view.school_code), view.statement_name,
                     exports.MIME["xlsx"], "school_fees_statement_download", {"school": view.school_code})
 
 st.subheader("分批次")
-fees_views.show_table(view.per_batch, "school_fees_batches_table")
+web.money_table(view.per_batch, "school_fees_batches_table")
 st.subheader("报名费用明细")
-fees_views.show_table(view.lines, "school_fees_lines_table")
+web.money_table(view.lines, "school_fees_lines_table")
 st.subheader("到账记录")
-fees_views.show_table(view.payments, "school_fees_payments_table")
+web.money_table(view.payments, "school_fees_payments_table")
 st.caption("汇款未出现在到账记录里的，可能因付款单位或备注无法识别而待认领：请把银行流水号告知考务人员。")
 with st.expander("计费规则"):
-    st.caption("\n\n".join(fees.RULES))
+    st.caption("\n\n".join(school_fees.RULES))

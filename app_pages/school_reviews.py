@@ -4,16 +4,15 @@ follows its items, and signs off for certificates after the window."""
 import streamlit as st
 
 from examdash import web
-from examdash.domain import reviews
-from examdash.views import reviews as review_views
+from examdash.views import school_reviews
 from examdash.web import filters
 
-web.require("school")
+page = web.page("school")
 f = filters.sidebar(("batch",))
-view = review_views.school_view(f.batch)
+view = school_reviews.build(page.run, page.user, f.batch, page.today)
 
 st.title(f"成绩复核申请 · {view.school_name}")
-st.caption(f"今天：{view.today:%Y-%m-%d}。{review_views.window_line(view.window, view.today)}。")
+st.caption(f"今天：{view.today:%Y-%m-%d}。{view.window.line(view.today)}。")
 flash = st.session_state.pop("school_reviews_flash", None)
 if flash:
     (st.success if flash[0] else st.error)(flash[1])
@@ -42,7 +41,7 @@ locked = not view.can_file or confirming is not None
 c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
 query = c1.text_input("准考证号或姓名", placeholder="完整的准考证号，或考生姓名", disabled=locked, key=QUERY)
 if c2.button("查找", disabled=locked, key="school_reviews_find"):
-    st.session_state[FOUND] = review_views.find_candidates(query, view.candidates, pending)
+    st.session_state[FOUND] = school_reviews.find_candidates(query, view.candidates, pending)
     st.session_state[PICK] = None
 found, pick = st.session_state.get(FOUND), None
 if found is not None:
@@ -72,18 +71,18 @@ for ticket in pending:
         if ticket in view.candidates and view.candidates[ticket].filed:
             st.warning("该考生已在本校复核申请中，请移除。")
         c1, c2, c3 = st.columns([2, 5, 1], vertical_alignment="bottom")
-        reason = c1.selectbox("复核原因", reviews.REASONS, index=None, placeholder="请选择复核原因", disabled=locked,
+        reason = c1.selectbox("复核原因", school_reviews.REASONS, index=None, placeholder="请选择复核原因", disabled=locked,
                               key=reason_key)
-        text = c2.text_input("说明（原因为「其他」时必填）", max_chars=reviews.MAX_TEXT, disabled=locked, key=text_key)
+        text = c2.text_input("说明（原因为「其他」时必填）", max_chars=school_reviews.MAX_TEXT, disabled=locked, key=text_key)
         if c3.button("移除", disabled=locked, key=f"school_reviews_remove_{ticket}"):
             st.session_state[PENDING] = [t for t in pending if t != ticket]
             for key in row_keys(ticket):
                 st.session_state.pop(key, None)
             st.rerun()
-    rows.append(review_views.PendingRow(ticket, reason, text))
+    rows.append(school_reviews.PendingRow(ticket, reason, text))
 
 if st.button("提交复核申请", type="primary", disabled=locked, key="school_reviews_submit"):
-    problems = review_views.pending_problems(rows)
+    problems = school_reviews.pending_problems(rows)
     for problem in problems:
         st.error(problem)
     if not problems:
@@ -92,10 +91,10 @@ if st.button("提交复核申请", type="primary", disabled=locked, key="school_
 if confirming is not None:
     # What is listed here is what 确认提交 files: the inputs above stay locked until 返回修改.
     st.warning(f"请核对：确认后将为以下 {len(confirming)} 名考生提交复核申请。")
-    st.table(review_views.confirm_table(confirming, view.candidates), hide_index=True)
+    st.table(school_reviews.confirm_table(confirming, view.candidates), hide_index=True)
     c1, c2 = st.columns(2)
     if c1.button("确认提交", type="primary", disabled=not view.can_file, key="school_reviews_confirm_submit"):
-        result = review_views.school_file(f.batch, confirming)
+        result = school_reviews.file(page.con, page.user, f.batch, confirming)
         st.session_state["school_reviews_flash"] = result
         del st.session_state[CONFIRM]
         if result[0]:
@@ -128,5 +127,5 @@ if view.certificate:
     st.caption(f"状态：{c['status_text']}")
 st.write(view.sign_text)
 if st.button("本校签发", disabled=not view.can_sign, key="school_reviews_sign"):
-    st.session_state["school_reviews_flash"] = review_views.school_sign(f.batch)
+    st.session_state["school_reviews_flash"] = school_reviews.sign(page.con, page.user, f.batch)
     st.rerun()

@@ -4,17 +4,17 @@ distributions, theory against practical, and the filtered score table to downloa
 import streamlit as st
 
 from examdash import web
-from examdash.views import common as analytics, overview as views
+from examdash.views import common, exports, scores
 from examdash.web import charts, filters
 
-web.require("admin", "staff")
+page = web.page("admin", "staff")
 f = filters.sidebar()
 st.title("成绩")
-phase = views.batch_phase(f.batch)
+phase = common.batch_phase(page.run, f.batch, page.today)
 if not phase.has_results:
-    st.info(f"{views.batch_name(f.batch)}：{phase.text}。")
+    st.info(f"{common.batch_name(page.run, f.batch)}：{phase.text}。")
     st.stop()
-view = analytics.scores_view(f)
+view = scores.build(page.run, f)
 
 
 def _height(frame) -> int:
@@ -39,9 +39,9 @@ st.dataframe(view.by_level_table, hide_index=True, key="scores_level_table")
 BREAKDOWNS = [  # tab, key, frame and table of the view, x column, chart title, x title, expander title, horizontal
     ("按省份", "province", view.by_province, view.by_province_table, "province", "各省份合格率（院校所在省份）", "省份",
      "各省份合格率、报名与实考人数", False),
-    ("按考点", "site", view.by_site, view.by_site_table, "label", f"各考点合格率（实考人数最多的 {analytics.CHART_ROWS} 个）",
+    ("按考点", "site", view.by_site, view.by_site_table, "label", f"各考点合格率（实考人数最多的 {common.CHART_ROWS} 个）",
      "考点", "全部考点的合格率、报名与实考人数", True),
-    ("按院校", "school", view.by_school, view.by_school_table, "label", f"各院校合格率（实考人数最多的 {analytics.CHART_ROWS} 所）",
+    ("按院校", "school", view.by_school, view.by_school_table, "label", f"各院校合格率（实考人数最多的 {common.CHART_ROWS} 所）",
      "院校", "全部院校的合格率、报名与实考人数", True),
 ]
 for tab, (_, key, frame, table, x, title, x_title, more, horizontal) in zip(st.tabs([b[0] for b in BREAKDOWNS]), BREAKDOWNS):
@@ -70,14 +70,13 @@ st.subheader("成绩表")
 unmasked = st.checkbox("显示完整姓名和身份证号", key="scores_table_unmasked", on_change=_audit_unmasked,
                        args=(f.describe(),), help="勾选会记入审计日志；下载文件同样按此设置")
 masked = not unmasked
-table = analytics.score_table(f, masked, limit=analytics.TABLE_ROWS)
+table = scores.score_table(page.run, f, masked, limit=scores.TABLE_ROWS)
 shown = f"页面显示前 {len(table):,} 行，" if view.table_rows > len(table) else ""
 st.caption(f"共 {view.table_rows:,} 人；{shown}下载文件包含全部 {view.table_rows:,} 行。"
            + ("姓名和身份证号已脱敏。" if masked else "显示完整姓名和身份证号。"))
 st.dataframe(table, hide_index=True, key="scores_table")
 for col, ext in zip(st.columns(2), ("xlsx", "csv")):
-    name = analytics.score_download_name(f, ext)
-    col.download_button(
-        f"下载 .{ext}（{view.table_rows:,} 行）", analytics.deferred_download(f, masked, ext), file_name=name,
-        mime=analytics.MIME[ext], key=f"scores_table_download_{ext}", on_click="ignore",
-    )  # built, checked and audited on click by web.deferred
+    web.download_button(col, f"下载 .{ext}（{view.table_rows:,} 行）",
+                        scores.score_file(common.runner(page.con, web.scope()), f, masked, ext),
+                        scores.score_download_name(f, ext), exports.MIME[ext], f"scores_table_download_{ext}",
+                        {"filters": f.describe(), "masked": masked, "format": ext}, unmasked=not masked)

@@ -41,8 +41,8 @@ def build(db_file: Path, work: Path, rows: int) -> None:
     import query_bench
 
     from examdash import demo
-    from examdash.store import db
     from examdash.importers import import_file
+    from examdash.store import db
 
     query_bench.build(db_file, work, rows)
     con = db.connect(db_file)
@@ -88,8 +88,8 @@ def main(argv=None) -> int:
         build(db_file, work, args.rows)
         log(f"built in {time.perf_counter() - t:.1f} s")
 
-    from examdash.domain import fees
     from examdash.store import db, queries
+    from examdash.views.fees import statement_xlsx, statements_zip
     from examdash.store.sql_files import named_queries
 
     con = db.connect(db_file)
@@ -111,9 +111,9 @@ def main(argv=None) -> int:
         for label, params in cases:
             ms = median_ms(lambda: queries.run(con, name, params), args.runs)
             table.append((f"{name}（{label}）", ms, QUERY_TARGET_MS))
-    table.append(("对账单 statement_xlsx（单个院校）", median_ms(lambda: fees.statement_xlsx(con, school), args.runs), None))
+    table.append(("对账单 statement_xlsx（单个院校）", median_ms(lambda: statement_xlsx(con, school), args.runs), None))
     t = time.perf_counter()
-    fees.statements_zip(con)
+    statements_zip(con)
     table.append((f"全部对账单 statements_zip（{n_schools} 所院校）", (time.perf_counter() - t) * 1000, None))
     con.close()
 

@@ -88,8 +88,8 @@ def _reg_frame(rows: int, batch: str):
 
 def step_setup(work: str, db_file: str) -> dict:
     from examdash import demo
-    from examdash.store import db
     from examdash.importers import import_file
+    from examdash.store import db
 
     t0 = time.perf_counter()
     files = demo.generate(Path(work) / "demo_small", seed=SEED, candidates=200)
@@ -127,8 +127,8 @@ def step_gen_csv(path: str, rows: int) -> dict:
 
 
 def step_import(db_file: str, path: str, batch: str, profile: bool = False) -> dict:
-    from examdash.store import db
     from examdash.importers import import_file
+    from examdash.store import db
 
     t0 = time.perf_counter()
     con = db.connect(db_file)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.async_api import async_playwright  # noqa: E402
 
-from examdash import demo# noqa: E402
+from examdash import demo  # noqa: E402
 from examdash.demo import DEMO_PASSWORD  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

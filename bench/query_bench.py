@@ -55,8 +55,8 @@ def log(msg: str) -> None:
 def build(db_file: Path, work: Path, rows: int) -> list[tuple[str, float]]:
     from examdash import demo
     from examdash.domain import auth
-    from examdash.store import db
     from examdash.importers import import_file
+    from examdash.store import db
 
     steps = []
     t = time.perf_counter()
@@ -110,9 +110,9 @@ def build(db_file: Path, work: Path, rows: int) -> list[tuple[str, float]]:
 
 def load_validated(con, kind: str, path: Path) -> None:
     """The importer's validated, typed rows, inserted outside a transaction (each statement commits)."""
-    from examdash.store import db
     from examdash.importers import TABLE_COLUMNS, validate_file
     from examdash.importers.kinds import KINDS
+    from examdash.store import db
 
     res, frame = validate_file(con, kind, path, batch=BATCH)
     assert res.ok and frame is not None, res.lines(limit=10)
@@ -304,8 +304,8 @@ def main(argv=None) -> int:
     os.environ["EXAMDASH_DB"] = str(db_file)
 
     from examdash.store import db, queries
-    from examdash.views import common as analytics
-    from examdash.web.filters import Filters
+    from examdash.views import attendance, common, registrations, scores
+    from examdash.views.common import Filters
 
     con = db.connect(db_file)
     n = queries.run(con, "pass_rates_by_level", {"batch": BATCH}).registered.sum()
@@ -314,15 +314,14 @@ def main(argv=None) -> int:
 
     # The calls each page makes, recorded by running the views with a spying runner.
     calls: list[tuple[str, str, dict]] = []
-    base_run = analytics.runner(con)
-    for page, view in (("报名", analytics.registrations_view), ("考勤", analytics.attendance_view),
-                       ("成绩", analytics.scores_view)):
+    base_run = common.runner(con)
+    for page, view in (("报名", registrations.build), ("考勤", attendance.build), ("成绩", scores.build)):
         def spy(name, _page=page, **params):
             calls.append((_page, name, params))
             return base_run(name, **params)
-        view(Filters(BATCH), run=spy)
+        view(spy, Filters(BATCH))
         if page == "成绩":
-            analytics.score_table(Filters(BATCH), True, run=spy, limit=analytics.TABLE_ROWS)
+            scores.score_table(spy, Filters(BATCH), True, limit=scores.TABLE_ROWS)
 
     rows = []
     for page, name, params in calls:
@@ -338,7 +337,7 @@ def main(argv=None) -> int:
 
     log("download path (all rows of the batch, on click) ...")
     t = time.perf_counter()
-    full = analytics.score_table(Filters(BATCH), True, run=base_run)
+    full = scores.score_table(base_run, Filters(BATCH), True)
     fetch_ms = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     from examdash.views import exports

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from examdash.domain import ids, rules
 from examdash.importers.kinds import PROVINCES
 
 DEMO_TODAY = "2023-06-14"  # inside the 2023-1 publicity window, so every page has something live
@@ -99,8 +100,7 @@ def _ids(rng, provinces: np.ndarray, years: np.ndarray) -> np.ndarray:
     first17 = (pd.Series(region.astype(str)) + day.strftime("%Y%m%d").to_series(index=range(n)) +
                pd.Series(seq).astype(str).str.zfill(3))
     arr = np.array(first17.tolist(), dtype="U17").view(np.uint32).reshape(n, 17).astype(np.int64) - ord("0")
-    weights = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-    check = np.array(list("10X98765432"))[(arr * weights).sum(axis=1) % 11]
+    check = np.array(list(ids.CHECK))[(arr * ids.WEIGHTS).sum(axis=1) % 11]
     return (first17 + check).to_numpy()
 
 
@@ -190,11 +190,11 @@ def make_scores(world: World, regs: pd.DataFrame, att: pd.DataFrame, batch: str,
     theory = np.clip(rng.normal(75 + quality + harder, 11, n), 0, 100).round(0)
     practical = np.clip(rng.normal(76 + quality + harder, 12, n) + 0.3 * (theory - 75), 0, 100).round(1)
     absent = status == "缺考"
-    passed = (theory >= 60) & (practical >= 60) & (status != "违纪")
+    passed = (theory >= float(rules.PASS_MARK)) & (practical >= float(rules.PASS_MARK)) & (status != "违纪")
     supplied = np.where(passed, "合格", "不合格")
     wrong = rng.choice(n, size=min(5, n), replace=False)  # the platform sometimes gets its verdict wrong
     supplied[wrong] = np.where(passed[wrong], "不合格", "合格")
-    total = (0.4 * theory + 0.6 * practical).round(1)
+    total = rules.weighted(theory, practical).round(1)
     fmt = lambda a: np.where(absent, "缺考", pd.Series(a).map(lambda v: f"{v:g}").to_numpy())
     return pd.DataFrame({
         "考试批次": batch,
@@ -347,7 +347,6 @@ def finish(con, db_file: Path, seed: int = 20230527) -> None:
     """After the exports are imported: demo accounts, 'today' pinned inside the 2023-1 window, and a
     handful of review requests filed in that window."""
     from examdash.domain import auth
-
     from examdash.store import db
 
     pin_today(con)

@@ -22,7 +22,7 @@ item_counts as (
     select
         school_code,
         count(*)::bigint as review_items,
-        count_if(status in ('已提交', '复核中'))::bigint as open_items
+        count_if(status in (select status from review_statuses where is_open))::bigint as open_items
     from items
     group by school_code
 ),

@@ -9,7 +9,7 @@ open_items as (
     select i.item_id
     from review_items i
     join review_requests r using (request_id)
-    where r.batch_code = $batch and i.status in ('已提交', '复核中')
+    where r.batch_code = $batch and i.status in (select status from review_statuses where is_open)
 ),
 unmatched as (
     select * from payments where school_code is null

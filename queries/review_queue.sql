@@ -39,7 +39,7 @@ joined as (
         i.reason_text,
         coalesce(f.filed_by, r.filed_by) as filed_by,
         r.source,
-        i.status in ('已提交', '复核中') as is_open,
+        i.status in (select status from review_statuses where is_open) as is_open,
         i.decided_by,
         i.decided_at,
         i.decision_note,

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from examdash import demo
-from examdash.domain import ids as domain
-from examdash.store import db
+from examdash.domain import ids
 from examdash.importers import import_file
+from examdash.store import db
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SEED = 20230527
@@ -90,14 +90,14 @@ def write_xlsx_cells(rows: list[list], path: Path, merge_first_row: bool = False
 
 
 def with_check_char(first17: str) -> str:
-    return first17 + domain.id_check_char(first17)
+    return first17 + ids.id_check_char(first17)
 
 
 def id_ending_in_x(start: int = 0) -> str:
     """A valid ID whose check character is X (the sequence number is searched from `start`)."""
     for seq in range(start, start + 2000):
         first17 = f"11010519900101{seq % 1000:03d}"
-        if domain.id_check_char(first17) == "X":
+        if ids.id_check_char(first17) == "X":
             return first17 + "X"
     raise AssertionError("no X check character found")
 

@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import scalar, table_snapshot, write_frame
 from streamlit.testing.v1 import AppTest
 
+from conftest import scalar, table_snapshot, write_frame
 from examdash import demo, web
 from examdash.domain import auth
 from examdash.importers import import_file

@@ -19,13 +19,13 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import own_password, retire_demo_passwords
 from playwright.sync_api import expect, sync_playwright
 
+from conftest import own_password, retire_demo_passwords
 from examdash import demo
+from examdash.demo import DEMO_PASSWORD
 from examdash.store import db
 from examdash.web import navigation
-from examdash.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-output" / "screenshots"

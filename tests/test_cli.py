@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, rows, scalar, write_frame, wrong_check_char
 
+from conftest import ROOT, rows, scalar, write_frame, wrong_check_char
 from examdash.store import db
 
 TITLE = "2023年第二次数字营销技术应用全国统考 报名信息表"

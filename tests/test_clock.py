@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import rows, scalar
 
+from conftest import rows, scalar
 from examdash import demo
-from examdash.domain import auth, fees, reviews
+from examdash.domain import auth, reviews
 from examdash.store import db
+from examdash.views.fees import statement_frames
 
 # Every timestamp column the app writes.
 STAMPS = [("audit_log", "event_at"), ("import_log", "imported_at"), ("users", "created_at"),
@@ -69,7 +70,7 @@ def test_every_write_on_a_pinned_day_is_stamped_on_that_day(fresh_db, monkeypatc
 def test_a_statement_says_when_it_was_made_on_the_apps_clock(fresh_db, monkeypatch):
     monkeypatch.setenv("EXAMDASH_TODAY", "2023-06-15")
     code = scalar(fresh_db, "select school_code from registrations order by school_code limit 1")
-    summary = fees.statement_frames(fresh_db, code)["汇总"]
+    summary = statement_frames(fresh_db, code)["汇总"]
     made = summary.loc[summary["项目"] == "生成时间", "内容"].iat[0]
     assert made.startswith("2023-06-15 "), made
 

@@ -8,16 +8,17 @@ import numpy as np
 import pytest
 
 from examdash import demo
-from examdash.domain import ids as domain
+from examdash.domain import ids as id_rules
+from examdash.domain import money
 from examdash.importers.kinds import PROVINCES
 
 REFERENCE_ID = "11010519491231002X"
 
 
 def test_reference_id_is_valid():
-    assert domain.id_check_char(REFERENCE_ID[:17]) == "X"
-    assert domain.id_valid(REFERENCE_ID)
-    assert domain.ids_valid([REFERENCE_ID]).tolist() == [True]
+    assert id_rules.id_check_char(REFERENCE_ID[:17]) == "X"
+    assert id_rules.id_valid(REFERENCE_ID)
+    assert id_rules.ids_valid([REFERENCE_ID]).tolist() == [True]
 
 
 @pytest.mark.parametrize("pos", range(18))
@@ -26,16 +27,16 @@ def test_changing_any_character_makes_the_reference_id_invalid(pos):
     variants = [REFERENCE_ID[:pos] + c + REFERENCE_ID[pos + 1:] for c in alphabet if c != REFERENCE_ID[pos]]
     assert len(variants) == len(alphabet) - 1
     for v in variants:
-        assert not domain.id_valid(v), v
-    assert not domain.ids_valid(variants).any()
+        assert not id_rules.id_valid(v), v
+    assert not id_rules.ids_valid(variants).any()
 
 
 def test_lower_case_x_is_invalid_until_normalised():
     lower = REFERENCE_ID.lower()
-    assert not domain.id_valid(lower)
-    assert not domain.ids_valid([lower])[0]
-    assert domain.normalise_id(f"  {lower} ") == REFERENCE_ID
-    assert domain.id_valid(domain.normalise_id(f"  {lower} "))
+    assert not id_rules.id_valid(lower)
+    assert not id_rules.ids_valid([lower])[0]
+    assert id_rules.normalise_id(f"  {lower} ") == REFERENCE_ID
+    assert id_rules.id_valid(id_rules.normalise_id(f"  {lower} "))
 
 
 @pytest.mark.parametrize(
@@ -57,8 +58,8 @@ def test_lower_case_x_is_invalid_until_normalised():
     ids=repr,
 )
 def test_malformed_ids_are_invalid_both_ways(value):
-    assert not domain.id_valid(value)
-    assert domain.ids_valid([value, REFERENCE_ID]).tolist() == [False, True]
+    assert not id_rules.id_valid(value)
+    assert id_rules.ids_valid([value, REFERENCE_ID]).tolist() == [False, True]
 
 
 def _generated_ids(n: int, seed: int) -> list[str]:
@@ -71,7 +72,7 @@ def _generated_ids(n: int, seed: int) -> list[str]:
 def test_demo_generator_ids_are_valid():
     ids = _generated_ids(500, 3)
     assert all(len(i) == 18 for i in ids)
-    assert all(domain.id_valid(i) for i in ids)
+    assert all(id_rules.id_valid(i) for i in ids)
     assert any(i.endswith("X") for i in ids)
 
 
@@ -96,8 +97,8 @@ def test_vectorised_ids_valid_agrees_with_id_valid_on_1000_ids():
         else:
             values.append([None, "", id_no.replace("1", "１"), f"{float(id_no[:17]):.5E}"][k // 10 % 4])
     assert len(values) == 1000
-    expected = np.array([domain.id_valid(v) for v in values])
-    got = domain.ids_valid(values)
+    expected = np.array([id_rules.id_valid(v) for v in values])
+    got = id_rules.ids_valid(values)
     assert got.dtype == bool and got.shape == (1000,)
     disagree = [values[i] for i in np.flatnonzero(got != expected)]
     assert not disagree, disagree[:10]
@@ -106,7 +107,7 @@ def test_vectorised_ids_valid_agrees_with_id_valid_on_1000_ids():
 
 
 def test_ids_valid_of_nothing():
-    assert domain.ids_valid([]).shape == (0,)
+    assert id_rules.ids_valid([]).shape == (0,)
 
 
 @pytest.mark.parametrize(
@@ -133,19 +134,19 @@ def test_ids_valid_of_nothing():
     ],
 )
 def test_yuan_to_fen_is_exact(value, fen):
-    got = domain.yuan_to_fen(value)
+    got = money.yuan_to_fen(value)
     assert type(got) is int
     assert got == fen
 
 
 def test_yuan_to_fen_sums_exactly():
-    assert sum(domain.yuan_to_fen("0.1") for _ in range(10)) == 100
-    assert sum(domain.yuan_to_fen(v) for v in (0.1, 0.2)) == domain.yuan_to_fen("0.3")
+    assert sum(money.yuan_to_fen("0.1") for _ in range(10)) == 100
+    assert sum(money.yuan_to_fen(v) for v in (0.1, 0.2)) == money.yuan_to_fen("0.3")
     for cents in range(0, 100000, 7):
         text = f"{cents // 100}.{cents % 100:02d}"
-        assert domain.yuan_to_fen(text) == cents
-        assert domain.yuan_to_fen(float(text)) == cents
-        assert domain.fen_to_yuan(cents) == text
+        assert money.yuan_to_fen(text) == cents
+        assert money.yuan_to_fen(float(text)) == cents
+        assert money.fen_to_yuan(cents) == text
 
 
 @pytest.mark.parametrize(
@@ -155,13 +156,13 @@ def test_yuan_to_fen_sums_exactly():
 )
 def test_yuan_to_fen_rejects_non_amounts_with_value_error(value):
     with pytest.raises(ValueError):
-        domain.yuan_to_fen(value)
+        money.yuan_to_fen(value)
 
 
 def test_fen_to_yuan():
-    assert domain.fen_to_yuan(27000) == "270.00"
-    assert domain.fen_to_yuan(-5) == "-0.05"
-    assert Decimal(domain.fen_to_yuan(123456)) * 100 == 123456
+    assert money.fen_to_yuan(27000) == "270.00"
+    assert money.fen_to_yuan(-5) == "-0.05"
+    assert Decimal(money.fen_to_yuan(123456)) * 100 == 123456
 
 
 @pytest.mark.parametrize(
@@ -183,7 +184,7 @@ def test_fen_to_yuan():
     ids=repr,
 )
 def test_mask_name(name, masked):
-    assert domain.mask_name(name) == masked
+    assert id_rules.mask_name(name) == masked
 
 
 @pytest.mark.parametrize(
@@ -200,11 +201,11 @@ def test_mask_name(name, masked):
     ids=repr,
 )
 def test_mask_id(id_no, masked):
-    assert domain.mask_id(id_no) == masked
+    assert id_rules.mask_id(id_no) == masked
 
 
 def test_mask_id_hides_the_birth_date():
-    masked = domain.mask_id(REFERENCE_ID)
+    masked = id_rules.mask_id(REFERENCE_ID)
     assert len(masked) == 18
     assert "19491231" not in masked
     assert masked.endswith("002X")

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import io
 
+import analytics_expected as ex
 import openpyxl
 import pandas as pd
 import pytest
 
-import analytics_expected as ex
 from examdash import demo
-from examdash.domain import ids as domain
-from examdash.store import db, queries
-from examdash.views import common as analytics
-from examdash.web.filters import Filters
+from examdash.domain import ids
 from examdash.importers import import_file
+from examdash.store import db, queries
 from examdash.store.queries import Scope
+from examdash.views import common, scores
+from examdash.views.common import Filters
 
 BATCH = "2023-1"
 COMPOUND = ("欧阳", "司马", "上官", "诸葛", "东方")
@@ -56,9 +56,9 @@ def test_masked_downloads_carry_every_filtered_row(con, cand):
     d = ex.select(cand, BATCH, province="广东省", level="初级").set_index("ticket_no")
     query_rows = len(queries.run(con, "candidate_scores", f.params()))
     assert len(d) == query_rows > 50
-    run = analytics.runner(con)
+    run = common.runner(con)
 
-    data, name, mime = analytics.score_download(f, True, "xlsx", run)
+    data, name, mime = scores.score_download(run, f, True, "xlsx")
     assert name == "成绩表_2023-1_初级_广东省.xlsx" and mime.endswith("spreadsheetml.sheet")
     sheet = xlsx_frame(data)
     assert len(sheet) == len(d)
@@ -70,7 +70,7 @@ def test_masked_downloads_carry_every_filtered_row(con, cand):
     assert set(sheet["是否合格"]) <= {"合格", "不合格", "—"}
     assert (sheet["是否合格"] == "合格").sum() == d.passed.sum()
 
-    data, name, mime = analytics.score_download(f, True, "csv", run)
+    data, name, mime = scores.score_download(run, f, True, "csv")
     assert name == "成绩表_2023-1_初级_广东省.csv" and mime == "text/csv"
     table = csv_frame(data)
     assert len(table) == len(d)
@@ -82,15 +82,15 @@ def test_masked_downloads_carry_every_filtered_row(con, cand):
 
 def test_unfiltered_download_is_not_limited_to_the_page(con, cand):
     d = ex.select(cand, BATCH)
-    data, name, _ = analytics.score_download(Filters(BATCH), True, "csv", analytics.runner(con))
+    data, name, _ = scores.score_download(common.runner(con), Filters(BATCH), True, "csv")
     assert name == "成绩表_2023-1.csv"
-    assert len(csv_frame(data)) == len(d) > analytics.TABLE_ROWS
+    assert len(csv_frame(data)) == len(d) > scores.TABLE_ROWS
 
 
 def test_unmasked_download_has_full_names_and_ids(con, cand):
     site = cand[cand.batch == BATCH].site_code.iat[0]
     d = ex.select(cand, BATCH, site=site).set_index("ticket_no")
-    data, name, _ = analytics.score_download(Filters(BATCH, site=site), False, "xlsx", analytics.runner(con))
+    data, name, _ = scores.score_download(common.runner(con), Filters(BATCH, site=site), False, "xlsx")
     assert name == f"成绩表_2023-1_{site}.xlsx"
     sheet = xlsx_frame(data)
     assert len(sheet) == len(d)
@@ -101,10 +101,10 @@ def test_unmasked_download_has_full_names_and_ids(con, cand):
 def test_school_scope_download_holds_only_the_school(con, cand):
     counts = ex.select(cand, BATCH).school_code.value_counts()
     own, other = counts.index[0], counts.index[1]
-    run = analytics.runner(con, Scope(role="school", school_code=own, username="school1"))
-    sheet = xlsx_frame(analytics.score_download(Filters(BATCH), False, "xlsx", run)[0])
+    run = common.runner(con, Scope(role="school", school_code=own, username="school1"))
+    sheet = xlsx_frame(scores.score_download(run, Filters(BATCH), False, "xlsx")[0])
     assert len(sheet) == counts[own] and set(sheet["院校代码"]) == {own}
-    sheet = csv_frame(analytics.score_download(Filters(BATCH, school=other), False, "csv", run)[0])
+    sheet = csv_frame(scores.score_download(run, Filters(BATCH, school=other), False, "csv")[0])
     assert sheet.empty
 
 
@@ -117,7 +117,7 @@ def test_formulas_in_names_are_neutralised(fresh_db, fresh_db_path, tmp_path, ca
     rows = []
     for k, name in enumerate(FORMULAS):
         first17 = f"11010519800229{k + 901:03d}"
-        rows.append({"考试批次": "2023-2", "姓名": name, "身份证号": first17 + domain.id_check_char(first17),
+        rows.append({"考试批次": "2023-2", "姓名": name, "身份证号": first17 + ids.id_check_char(first17),
                      "级别": "初级", "院校代码": base.school_code, "考点代码": base.site_code, "考生类型": "在校生",
                      "报名时间": "2023-05-20 10:00:00", "准考证号": f"2399991{k:05d}", "报名状态": "正常"})
     path = tmp_path / "报名_公式.csv"
@@ -126,9 +126,9 @@ def test_formulas_in_names_are_neutralised(fresh_db, fresh_db_path, tmp_path, ca
     assert result.ok, result.lines()
 
     f = Filters("2023-2", school=base.school_code, level="初级")
-    run = analytics.runner(fresh_db)
+    run = common.runner(fresh_db)
     for masked in (False, True):
-        wb = openpyxl.load_workbook(io.BytesIO(analytics.score_download(f, masked, "xlsx", run)[0]))
+        wb = openpyxl.load_workbook(io.BytesIO(scores.score_download(run, f, masked, "xlsx")[0]))
         ws = wb.worksheets[0]
         header = [c.value for c in ws[1]]
         col = header.index("姓名") + 1
@@ -138,7 +138,7 @@ def test_formulas_in_names_are_neutralised(fresh_db, fresh_db_path, tmp_path, ca
             assert cell.data_type == "s"  # text, never a formula
             shown = name if not masked else masked_name(name)
             assert cell.value == "'" + shown
-        table = csv_frame(analytics.score_download(f, masked, "csv", run)[0]).set_index("准考证号")
+        table = csv_frame(scores.score_download(run, f, masked, "csv")[0]).set_index("准考证号")
         for k, name in enumerate(FORMULAS):
             assert table.loc[f"2399991{k:05d}", "姓名"] == "'" + (name if not masked else masked_name(name))
         assert not any(str(v).startswith(("=", "+", "-", "@")) for v in table.to_numpy().ravel())
@@ -158,7 +158,10 @@ def test_deferred_download_audits_when_built_as_the_user_who_clicked(fresh_db, m
     monkeypatch.setattr(web, "con", lambda: fresh_db)
     monkeypatch.setattr(web, "guard", lambda: web.SessionGuard(school, time.monotonic()))
     monkeypatch.setattr(web, "scope", lambda: Scope(role="school", school_code=own, username="school1"))
-    build = analytics.deferred_download(Filters(BATCH), True, "csv")
+    f = Filters(BATCH)
+    run = common.runner(web.con(), web.scope())  # what the page takes while it runs
+    build = web.deferred(scores.score_file(run, f, True, "csv"), scores.score_download_name(f, "csv"),
+                         {"filters": f.describe(), "masked": True, "format": "csv"})
     monkeypatch.setattr(web, "current_user", lambda: None)  # the session is gone when the click comes
     monkeypatch.setattr(web, "scope", lambda: pytest.fail("scope read outside the script"))
     before = fresh_db.execute("select count(*) from audit_log").fetchone()[0]
@@ -169,5 +172,5 @@ def test_deferred_download_audits_when_built_as_the_user_who_clicked(fresh_db, m
     assert fresh_db.execute("select count(*) from audit_log").fetchone()[0] == before + 1
     actor, action, target, detail = rows
     assert (actor, action) == ("school1", "download")
-    assert target == analytics.score_download_name(Filters(BATCH), "csv")
+    assert target == scores.score_download_name(Filters(BATCH), "csv")
     assert f'"rows": {counts[own]}' in detail and '"masked": true' in detail

@@ -11,10 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_frame, write_xlsx_cells
 
+from conftest import write_frame, write_xlsx_cells
 from examdash.importers import reading
-from examdash.importers.kinds import KINDS, byte_classes, clean_code, first_duplicates, repeated_keys
+from examdash.importers.kinds import (
+    KINDS,
+    byte_classes,
+    clean_code,
+    first_duplicates,
+    repeated_keys,
+)
 from examdash.importers.reading import SPACE_RUN
 
 REG = KINDS["registrations"]

@@ -13,11 +13,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import retire_demo_passwords
 
+from conftest import retire_demo_passwords
 from examdash import demo
-from examdash.store import db
 from examdash.importers import import_file
+from examdash.store import db
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,14 +15,16 @@ from decimal import Decimal
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import rows, scalar, write_frame
 
+from conftest import rows, scalar, write_frame
 from examdash import demo
 from examdash.domain import fees
-from examdash.store import db, queries
-from examdash.domain.ids import fen_to_yuan
+from examdash.domain.money import fen_to_yuan
+from examdash.domain.money import yuan, yuan_text
 from examdash.importers import import_file
+from examdash.store import db, queries
 from examdash.store.sql_files import named_queries
+from examdash.views.fees import TOTAL, statement_xlsx
 
 EXAM_DATE = {"2023-1": dt.date(2023, 5, 27), "2023-2": dt.date(2023, 6, 16)}  # the notice
 PROVISIONAL = {"初级": 27000, "中级": 28000}  # 五、考核费用: 270 / 280 yuan
@@ -32,8 +34,8 @@ FEE_QUERIES = sorted(n for n in named_queries() if n.startswith("fee_"))
 def demo_standards() -> list[tuple[str, str, dt.date, int, str]]:
     out = []
     for prov, a1, a2, eff, doc in demo.FEE_STANDARDS:
-        for level, yuan in (("初级", a1), ("中级", a2)):
-            out.append((prov, level, dt.date.fromisoformat(eff), yuan * 100, doc))
+        for level, amount in (("初级", a1), ("中级", a2)):
+            out.append((prov, level, dt.date.fromisoformat(eff), amount * 100, doc))
     return out
 
 
@@ -386,10 +388,10 @@ def fen(v) -> int:
 
 def test_statement_has_lines_with_price_source_payments_and_balance(con):
     code = run(con, "fee_settlement").school_code.iat[0]
-    wb = openpyxl.load_workbook(io.BytesIO(fees.statement_xlsx(con, code)))
+    wb = openpyxl.load_workbook(io.BytesIO(statement_xlsx(con, code)))
     assert wb.sheetnames == ["汇总", "分批次", "报名费用明细", "到账记录", "计费规则"]
     lines = sheet(wb, "报名费用明细")
-    body = lines[lines["考试批次"] != fees.TOTAL]
+    body = lines[lines["考试批次"] != TOTAL]
     expected = run(con, "fee_lines", school=code)
     assert len(body) == len(expected)
     assert body["单价来源（文号或暂行标准）"].str.contains("川教函|闽教职成|教职成").all()
@@ -399,7 +401,7 @@ def test_statement_has_lines_with_price_source_payments_and_balance(con):
     bal = run(con, "fee_balances", school=code).iloc[0]
     assert fen(summary.loc["余额", "金额（元）"]) == int(bal.balance_fen)
     pays = sheet(wb, "到账记录")
-    assert sum(fen(v) for v in pays[pays["银行流水号"] != fees.TOTAL]["金额（元）"]) == int(bal.paid_fen)
+    assert sum(fen(v) for v in pays[pays["银行流水号"] != TOTAL]["金额（元）"]) == int(bal.paid_fen)
     assert len(sheet(wb, "计费规则")) == len(fees.RULES) == 5
 
 
@@ -434,10 +436,10 @@ def test_school_scoped_statement_holds_only_the_school(con):
     def scoped(name, **params):
         return queries.run(con, name, params, scope)
 
-    wb = openpyxl.load_workbook(io.BytesIO(fees.statement_xlsx(scoped, other)))
+    wb = openpyxl.load_workbook(io.BytesIO(statement_xlsx(scoped, other)))
     for name in ("分批次", "报名费用明细", "到账记录"):
         body = sheet(wb, name)
-        assert (body.iloc[:, 0] == fees.TOTAL).all(), f"{name} shows another school's rows"
+        assert (body.iloc[:, 0] == TOTAL).all(), f"{name} shows another school's rows"
     assert fen(sheet(wb, "汇总").set_index("项目").loc["应缴合计", "金额（元）"]) == 0
 
 
@@ -448,8 +450,8 @@ def test_money_is_exact_integer_fen(con, fresh_db, tmp_path):
             assert str(df[col].dtype) in ("int64", "Int64"), (name, col, df[col].dtype)
     bal = run(con, "fee_balances")
     assert all(Decimal(str(y)).quantize(Decimal("0.01")) == Decimal(f) / 100 for y, f in zip(bal.balance, bal.balance_fen))
-    assert [fees.yuan_text(v) for v in (0, 5, -5, 123456789, -100)] == ["0.00", "0.05", "-0.05", "1,234,567.89", "-1.00"]
-    assert str(fees.yuan(-123450)) == "-1234.50" and fees.yuan(10) == Decimal("0.10")
+    assert [yuan_text(v) for v in (0, 5, -5, 123456789, -100)] == ["0.00", "0.05", "-0.05", "1,234,567.89", "-1.00"]
+    assert str(yuan(-123450)) == "-1234.50" and yuan(10) == Decimal("0.10")
 
     # Ten payments of 0.10 and twenty of 0.20 yuan (floats would drift) make exactly 5.00 yuan.
     name = scalar(fresh_db, "select school_name from schools order by school_code limit 1")
@@ -458,4 +460,4 @@ def test_money_is_exact_integer_fen(con, fresh_db, tmp_path):
     before = balances(fresh_db).get(code, 0)
     assert import_file(fresh_db, "payments", payment_file(tmp_path, "零钱.csv", lines)).ok
     assert balances(fresh_db)[code] - before == 500
-    assert fees.yuan_text(balances(fresh_db)[code] - before) == "5.00"
+    assert yuan_text(balances(fresh_db)[code] - before) == "5.00"

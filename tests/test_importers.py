@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 import pytest
+
 from conftest import (
     DEMO_SEED,
     find_line,
@@ -19,12 +20,11 @@ from conftest import (
     write_xlsx_cells,
     wrong_check_char,
 )
-
 from examdash import demo
-from examdash.domain import ids as domain
-from examdash.store import db
 from examdash.config import imports_dir
+from examdash.domain import ids as id_rules
 from examdash.importers import import_file
+from examdash.store import db
 
 TITLE = "2023年第二次数字营销技术应用全国统考 报名信息表"
 LOG_TABLES = ("import_log", "audit_log")
@@ -77,7 +77,7 @@ def test_demo_database_keeps_ids_and_codes_as_text(demo_db_path, demo_world):
         ids = [r[0] for r in rows(con, "select id_no from registrations")]
         assert len(ids) > 5000
         assert all(isinstance(i, str) and len(i) == 18 for i in ids)
-        assert domain.ids_valid(ids).all()
+        assert id_rules.ids_valid(ids).all()
         assert any(i.endswith("X") for i in ids)
         codes = {r[0] for r in rows(con, "select school_code from schools")}
         assert codes == set(demo_world.schools.school_code)
@@ -99,7 +99,7 @@ def test_bad_id_check_digit(empty_db, tmp_path, regs):
     assert len(result.errors) == 1
     line = find_line(result, 7, "身份证号", "校验位")  # title row 1, header row 2, data from row 3
     assert regs.loc[4, "身份证号"] in line
-    assert f"应为 {domain.id_check_char(regs.loc[4, '身份证号'][:17])}" in line
+    assert f"应为 {id_rules.id_check_char(regs.loc[4, '身份证号'][:17])}" in line
     assert scalar(empty_db, "select count(*) from registrations") == 0
 
 

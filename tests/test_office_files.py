@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import ROOT, find_line, id_ending_in_x, rows, wrong_check_char
 
+from conftest import ROOT, find_line, id_ending_in_x, rows, wrong_check_char
 from examdash import demo
 from examdash.importers import import_file, reading
 from examdash.importers.kinds import KINDS, Checker, clean_code, half_width
@@ -525,10 +525,8 @@ def test_import_page_offers_the_matching_sheets_and_checks_the_chosen_one(app_en
     import streamlit
     from streamlit.testing.v1 import AppTest
 
-    from examdash import web
+    from examdash import demo, web
     from examdash.domain import auth
-
-    from examdash import demo
 
     path = _two_sheets(tmp_path, regs)
     # AppTest cannot drive st.file_uploader: the page gets the file as if it had been uploaded.

@@ -12,13 +12,15 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import click_download, rows, scalar
 from streamlit.testing.v1 import AppTest
 from test_fees import demo_standards, expected_lines, fen, sheet
 
+from conftest import click_download, rows, scalar
 from examdash import web
-from examdash.domain import auth, fees
 from examdash.demo import DEMO_PASSWORD
+from examdash.domain import auth, fees
+from examdash.domain.money import yuan_text
+from examdash.views.fees import TOTAL, statement_file_name, statement_xlsx, statements_zip
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_PAGE, SCHOOL_PAGE = "app_pages/fees.py", "app_pages/school_fees.py"
@@ -59,7 +61,7 @@ def table(at: AppTest, column: str) -> pd.DataFrame:
 
 
 def yuan_metric(fen_value: int) -> str:
-    return f"{fees.yuan_text(fen_value)} 元"
+    return f"{yuan_text(fen_value)} 元"
 
 
 @pytest.fixture
@@ -119,7 +121,7 @@ def test_page_totals_equal_the_sum_of_the_statement_files(app_env, demo_db_con):
     codes = table(at, "状态")["院校代码"].tolist()
     assert any(b.key == "fees_statements_zip_download" for b in at.get("download_button"))
     # The files the page's .zip download holds (built by the same function, over the same scope).
-    archive = zipfile.ZipFile(io.BytesIO(fees.statements_zip(demo_db_con)))
+    archive = zipfile.ZipFile(io.BytesIO(statements_zip(demo_db_con)))
     assert len(archive.namelist()) == len(codes)
     charged = paid = balance = 0
     seen = set()
@@ -128,9 +130,9 @@ def test_page_totals_equal_the_sum_of_the_statement_files(app_env, demo_db_con):
         summary = sheet(wb, "汇总").set_index("项目")
         seen.add(summary.loc["院校代码", "内容"])
         lines = sheet(wb, "报名费用明细")
-        charged += sum(fen(v) for v in lines[lines["考试批次"] != fees.TOTAL]["应缴（元）"])
+        charged += sum(fen(v) for v in lines[lines["考试批次"] != TOTAL]["应缴（元）"])
         pays = sheet(wb, "到账记录")
-        paid += sum(fen(v) for v in pays[pays["银行流水号"] != fees.TOTAL]["金额（元）"])
+        paid += sum(fen(v) for v in pays[pays["银行流水号"] != TOTAL]["金额（元）"])
         balance += fen(summary.loc["余额", "金额（元）"])
     assert seen == set(codes)
     assert m["应缴"] == yuan_metric(charged)
@@ -139,7 +141,7 @@ def test_page_totals_equal_the_sum_of_the_statement_files(app_env, demo_db_con):
 
     # A member of the zip is the school's single statement.
     code = codes[0]
-    single = openpyxl.load_workbook(io.BytesIO(fees.statement_xlsx(demo_db_con, code)))
+    single = openpyxl.load_workbook(io.BytesIO(statement_xlsx(demo_db_con, code)))
     member = next(n for n in archive.namelist() if f"_{code}_" in n)
     zipped = openpyxl.load_workbook(io.BytesIO(archive.read(member)))
     for name in ("分批次", "报名费用明细", "到账记录"):
@@ -192,7 +194,7 @@ def test_staff_downloads_are_statements_and_balances_and_are_audited(private_app
     assert text.splitlines()[0].startswith("院校代码,院校名称,省份,收费人次,应缴（元）")
     assert "'-" not in text  # negative balances stay numbers, not neutralised text
     # audited when built (the click itself runs nothing on the page)
-    statement = fees.statement_file_name(code, table(at, "状态").set_index("院校代码").loc[code, "院校名称"])
+    statement = statement_file_name(code, table(at, "状态").set_index("院校代码").loc[code, "院校名称"])
     assert rows(con, "select actor, target from audit_log where action = 'download' order by audit_id desc limit 2") \
         == [("staff", "费用余额_全部批次.csv"), ("staff", statement)]
 
@@ -219,7 +221,7 @@ def test_school_user_sees_only_their_own_statement(app_env, demo_db_con, downloa
     summary = sheet(wb, "汇总").set_index("项目")
     assert summary.loc["院校代码", "内容"] == me.school_code
     pays = sheet(wb, "到账记录")
-    assert set(pays[pays["银行流水号"] != fees.TOTAL]["银行流水号"]) == own_refs
+    assert set(pays[pays["银行流水号"] != TOTAL]["银行流水号"]) == own_refs
     paid = scalar(demo_db_con, "select coalesce(sum(amount_fen), 0)::bigint from payments where school_code = $c",
                   {"c": me.school_code})
     assert fen(summary.loc["已到账合计", "金额（元）"]) == paid

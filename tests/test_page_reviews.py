@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import rows, scalar
 from streamlit.testing.v1 import AppTest
 
+from conftest import rows, scalar
 from examdash import web
 from examdash.domain import auth, reviews
 

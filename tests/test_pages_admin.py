@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from examdash import web
 from examdash.domain import auth
-from examdash.views import imports as import_ui
+from examdash.views import imports
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,8 +80,8 @@ def test_import_page_renders_kinds_batches_and_history(app_env, demo_db_con, mon
     monkeypatch.setattr(demo, "published_accounts", lambda con: [])  # as in a store of real data
     at = _page("app_pages/imports.py", ADMIN)
     assert not at.exception
-    assert set(at.selectbox(key="imports_kind").options) >= {import_ui.KIND_LABELS["registrations"],
-                                                              import_ui.KIND_LABELS["scores"]}
+    assert set(at.selectbox(key="imports_kind").options) >= {imports.KIND_LABELS["registrations"],
+                                                              imports.KIND_LABELS["scores"]}
     assert "2023-1" in at.selectbox(key="imports_batch").options
     history = at.dataframe[-1].value
     logged = demo_db_con.execute("select count(*) from import_log").fetchall()[0][0]
@@ -90,9 +90,9 @@ def test_import_page_renders_kinds_batches_and_history(app_env, demo_db_con, mon
 
 def test_upload_size_limit_is_refused_with_a_clear_message(monkeypatch):
     monkeypatch.setenv("EXAMDASH_MAX_UPLOAD_MB", "1")
-    message = import_ui.too_large(import_ui.Upload("大文件.csv", b"x" * (2 * 1024 * 1024)))
+    message = imports.too_large(imports.Upload("大文件.csv", b"x" * (2 * 1024 * 1024)))
     assert message and "大文件.csv" in message and "上限 1 MB" in message
-    assert import_ui.too_large(import_ui.Upload("小文件.csv", b"x" * 1000)) is None
+    assert imports.too_large(imports.Upload("小文件.csv", b"x" * 1000)) is None
 
 
 def test_school_portal_shows_own_school_beside_province_and_nation(app_env, demo_db_con):

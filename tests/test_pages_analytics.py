@@ -8,14 +8,14 @@ import re
 import time
 from pathlib import Path
 
+import analytics_expected as ex
 import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import analytics_expected as ex
 from examdash import web
-from examdash.domain import auth
 from examdash.demo import DEMO_PASSWORD
+from examdash.domain import auth
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["app_pages/registrations.py", "app_pages/attendance.py", "app_pages/scores.py"]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import io
 
+import analytics_expected as ex
 import numpy as np
 import pandas as pd
 import pytest
 
-import analytics_expected as ex
 from examdash import cli
 from examdash.store import db, queries
-from examdash.views import common as analytics
-from examdash.web.filters import Filters
 from examdash.store.queries import Scope
+from examdash.views import common, scores
+from examdash.views.common import Filters
 
 BATCH = "2023-1"
 TEXT = {c: "str" for c in ("site_code", "school_code", "ticket_no", "id_no", "host_school_code")}
@@ -268,7 +268,7 @@ def test_school_scope_cannot_reach_another_school(con, cand):
         assert set(rows.school_code) <= {own}, name
         assert rows.empty or set(rows.school_code) == {own}
         assert q(con, name, scope, batch=BATCH, school=other).empty, name
-    table = analytics.score_table(Filters(BATCH, school=other), masked=False, run=analytics.runner(con, scope))
+    table = scores.score_table(common.runner(con, scope), Filters(BATCH, school=other), False)
     assert table.empty
     with pytest.raises(PermissionError):
         q(con, "pass_rates_by_site", scope, batch=BATCH)  # site-level rows are not the school's to see

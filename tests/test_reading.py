@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import find_line, rows, write_frame, write_xlsx_cells
 
+from conftest import find_line, rows, write_frame, write_xlsx_cells
 from examdash.importers import import_file
 from examdash.importers.kinds import KINDS
 from examdash.importers.reading import ReadError, cell_text, norm_header, read_table

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import retire_demo_passwords, rows, scalar, table_snapshot, write_frame
 
+from conftest import retire_demo_passwords, rows, scalar, table_snapshot, write_frame
 from examdash.domain import reviews
 from examdash.importers import import_file
 from examdash.importers.kinds import KINDS

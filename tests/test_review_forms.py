@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from examdash.domain import reviews
-from examdash.views import reviews as review_views
-from examdash.views.reviews import Candidate, PendingRow, find_candidates
+from examdash.views import school_reviews
+from examdash.views.school_reviews import Candidate, PendingRow, find_candidates
 
 NOT_FOUND = "未找到准考证号或姓名完全一致的本校考生"
 
@@ -34,7 +34,7 @@ def test_a_whole_ticket_finds_that_one_candidate(typed):
 def test_ticket_letters_are_folded_to_upper_case():
     assert find_candidates("23125180001a", CANDIDATES).tickets == ("23125180001A",)
     assert find_candidates("２３１２５１８０００１ａ", CANDIDATES).tickets == ("23125180001A",)
-    assert review_views.ticket_key(" ２３ １ａ ") == "231A"
+    assert school_reviews.ticket_key(" ２３ １ａ ") == "231A"
 
 
 @pytest.mark.parametrize("typed", ["23125180001", "31251800011", "2312518000", "1800011", "李", "娜娜", "王", "欧阳",
@@ -77,8 +77,8 @@ def test_only_the_candidates_given_can_be_found():
 
 
 def test_pending_rows_are_checked_one_by_one():
-    assert review_views.pending_problems([]) == ["请先查找考生并加入待提交列表"]
-    problems = review_views.pending_problems([
+    assert school_reviews.pending_problems([]) == ["请先查找考生并加入待提交列表"]
+    problems = school_reviews.pending_problems([
         PendingRow("231251800001", None, ""),
         PendingRow("231251800002", "其他", "  "),
         PendingRow("231251800011", "理论", "x" * (reviews.MAX_TEXT + 1)),
@@ -87,11 +87,11 @@ def test_pending_rows_are_checked_one_by_one():
     assert problems == ["准考证号 231251800001：请选择复核原因",
                         "准考证号 231251800002：复核原因为「其他」时须填写说明",
                         f"准考证号 231251800011：说明不能超过 {reviews.MAX_TEXT} 字"]
-    assert review_views.pending_problems([PendingRow("231251800002", "其他", "考生反映平台掉线")]) == []
+    assert school_reviews.pending_problems([PendingRow("231251800002", "其他", "考生反映平台掉线")]) == []
 
 
 def test_the_confirmation_lists_each_row_with_its_own_reason_and_note():
     rows = [PendingRow("231251800002", "总分", " 总分核算有误 "), PendingRow("231251800111", "缺考误判", "")]
-    table = review_views.confirm_table(rows, CANDIDATES)
+    table = school_reviews.confirm_table(rows, CANDIDATES)
     assert table.values.tolist() == [["231251800002", "王梅", "合格", "总分", "总分核算有误"],
                                      ["231251800111", "李娜娜", "缺考", "缺考误判", ""]]

@@ -7,14 +7,16 @@ Expected figures come from the demo exports (demo_frames) or raw tables, never f
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from conftest import find_line, rows, scalar, table_snapshot, write_frame
+
+from conftest import find_line, retire_demo_passwords, rows, scalar, table_snapshot, write_frame
 
 from examdash import demo
+from examdash.cli import main
 from examdash.domain import auth, reviews
+from examdash.importers import import_file
 from examdash.store import db, queries
 
 BATCH = "2023-1"
@@ -140,8 +142,8 @@ def test_window_boundaries_follow_the_plan(fresh_db):
     assert "还有 1 天" in win.describe(d(BEFORE)) and "已于 2023-06-18 结束" in win.describe(d(AFTER))
     for day, state, to_open, left, to_cert in ((BEFORE, "before", 1, 7, 8), (FIRST, "open", 0, 7, 7),
                                                (LAST, "open", 0, 1, 1), (AFTER, "closed", 0, 0, 0)):
-        got = queries.run(fresh_db, "review_window", {"batch": BATCH, "today": day}).iloc[0]
-        assert (got.state, got.days_to_open, got.days_left, got.days_to_cert) == (state, to_open, left, to_cert)
+        got = (win.state(d(day)), win.days_to_open(d(day)), win.days_left(d(day)), win.days_to_cert(d(day)))
+        assert got == (state, to_open, left, to_cert)
 
 
 def test_a_school_cannot_name_another_schools_candidate(fresh_db, monkeypatch):
@@ -406,7 +408,7 @@ def test_import_review_requests_from_the_platform_export(fresh_db, tmp_path):
     con = fresh_db
     frame, tickets = _review_export(con)
     path = write_frame(frame, tmp_path / "复核申请.xlsx", title="2023年第一次全国统考 成绩复核申请")
-    result = reviews.import_review_requests(con, path, "staff")
+    result = import_file(con, "reviews", path, actor="staff")
     assert result.ok and result.written, result.lines()
     assert (result.added, result.requests_created) == (3, 1)
     got = rows(con, "select i.ticket_no, i.reason_type, i.reason_text, i.status, r.source, r.filed_at from review_items i "
@@ -420,7 +422,7 @@ def test_import_review_requests_from_the_platform_export(fresh_db, tmp_path):
     assert q.loc[tickets[1], "filed_at"] == pd.Timestamp("2023-06-15 16:45:12")
     assert rows(con, "select kind, added, status from import_log where kind = 'reviews'") == [("reviews", 3, "已写入")]
     before = table_snapshot(con)
-    again = reviews.import_review_requests(con, path, "staff")
+    again = import_file(con, "reviews", path, actor="staff")
     assert again.ok and (again.added, again.unchanged) == (0, 3)
     after = table_snapshot(con)
     assert {k: v for k, v in after.items() if k not in ("import_log", "audit_log")} == {
@@ -444,7 +446,7 @@ def test_import_with_one_bad_row_writes_nothing(fresh_db, tmp_path, suffix):
             f.loc[1, col] = v
         path = write_frame(f, tmp_path / f"复核申请_{k}{suffix}", title="成绩复核申请导出", encoding="gb18030")
         before = table_snapshot(con)
-        result = reviews.import_review_requests(con, path, "staff")
+        result = import_file(con, "reviews", path, actor="staff")
         assert not result.ok and not result.written
         assert table_snapshot(con) == before
         # Row 1 is the title, row 2 the header: the second data row is row 4.
@@ -461,15 +463,16 @@ def test_import_with_one_bad_row_writes_nothing(fresh_db, tmp_path, suffix):
 def test_cli_import_exit_codes(fresh_db_path, tmp_path, capsys):
     con = db.connect(fresh_db_path)
     frame, tickets = _review_export(con)
+    retire_demo_passwords(con)  # the demo store takes no imports while they are published
     con.close()
     good = write_frame(frame, tmp_path / "ok.csv")
     bad = write_frame(frame.assign(院校代码="NOPE"), tmp_path / "bad.csv")
-    args = lambda f: SimpleNamespace(file=f, db=str(fresh_db_path), user="cli", dry_run=False, batch=None)  # noqa: E731
-    assert reviews.cli_import(args(bad)) == 1
+    run = lambda f: main(["--db", str(fresh_db_path), "import", "reviews", str(f)])  # noqa: E731
+    assert run(bad) == 1
     err = capsys.readouterr().err
     assert "bad.csv:2:院校代码: 院校代码「NOPE」不存在" in err
-    assert reviews.cli_import(args(tmp_path / "missing.csv")) == 2
-    assert reviews.cli_import(args(good)) == 0
+    assert run(tmp_path / "missing.csv") == 2
+    assert run(good) == 0
     assert "新增复核项 3" in capsys.readouterr().out
     con = db.connect(fresh_db_path)
     try:

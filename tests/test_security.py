@@ -8,11 +8,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from examdash import web
+from examdash.demo import DEMO_PASSWORD
 from examdash.domain import auth
 from examdash.store import queries
-from examdash.web import navigation
-from examdash.demo import DEMO_PASSWORD
 from examdash.store.sql_files import QueryError, named_queries
+from examdash.web import navigation
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from conftest import click_download, retire_demo_passwords, rows, scalar
 from streamlit.testing.v1 import AppTest
 
+from conftest import click_download, retire_demo_passwords, rows, scalar
 from examdash import demo, web
 from examdash.domain import auth
 from examdash.store import db
@@ -211,12 +211,12 @@ def test_logging_out_of_a_single_sign_on_session_ends_it_at_the_provider_too(pri
 
 
 def test_an_unexpected_error_shows_an_id_not_a_traceback(app_env, monkeypatch):
-    from examdash.views import overview as views
+    from examdash.views import overview
 
-    def broken(batch):
+    def broken(run, batch, today):
         raise RuntimeError("/secret/path/in/the/traceback")
 
-    monkeypatch.setattr(views, "overview", broken)
+    monkeypatch.setattr(overview, "build", broken)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.text_input(key="login_username").set_value("staff")
     at.text_input(key="login_password").set_value(demo.DEMO_PASSWORD["staff"])

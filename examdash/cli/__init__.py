@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from examdash import config
-from examdash.store import db
 from examdash.importers.kinds import KINDS
+from examdash.store import db
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("init", help="创建或迁移数据库，并载入 data/exam_plan.toml")
 
     imp = sub.add_parser("import", help="导入一个导出文件（.xlsx / .xls / .csv）")
-    imp.add_argument("kind", choices=[*KINDS, "reviews"], help="文件类型（reviews：平台导出的成绩复核申请）")
+    imp.add_argument("kind", choices=list(KINDS), help="文件类型（reviews：平台导出的成绩复核申请）")
     imp.add_argument("file", type=Path)
     imp.add_argument("--batch", help="文件没有「考试批次」列时指定批次代码，如 2023-1")
     imp.add_argument("--sheet", help="工作簿中要导入的工作表名称（默认取表头符合的第一张）")
@@ -98,12 +98,6 @@ def _import(args, path: Path) -> int:
         con.close()
         print(f"错误：{refusal}", file=sys.stderr)
         return EXIT_INVALID
-    if args.kind == "reviews":
-        con.close()
-        from examdash.domain import reviews
-
-        args.db = str(path)
-        return reviews.cli_import(args)
     result = import_file(con, args.kind, args.file, batch=args.batch, actor=args.user, dry_run=args.dry_run, db_file=path,
                          confirm=args.confirm, sheet=args.sheet)
     for line in result.lines(limit=1000):

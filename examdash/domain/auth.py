@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from examdash.domain import rules
 from examdash.store import db
 from examdash.store.queries import Scope
 
-ROLES = {"admin": "管理员", "staff": "考务人员", "school": "学校负责人"}
+ROLES = rules.ROLES
 MAX_FAILURES = 5  # per user name and client
 CLIENT_MAX_FAILURES = 20  # per client, whatever the user names
 LOCK_MINUTES = 15

@@ -1,4 +1,4 @@
-"""考核费用规则（本项目唯一的文字说明；SQL 写在 examdash/migrations/002_fees.sql 的视图里，queries/fee_*.sql 只做筛选、限定范围与汇总）
+"""考核费用规则（本项目唯一的文字说明；SQL 写在 examdash/store/migrations/002_fees.sql 的视图里，queries/fee_*.sql 只做筛选、限定范围与汇总）
 
 1. 收费对象：报名状态为「正常」的报名按人·次收费，缺考照收；「已取消」的报名不收费。社会考生记在其考点所属院校名下，由该院校缴费。
 2. 单价：按缴费院校所在省份、该级别、在该批次考试日有效的省级标准（生效日期不晚于考试日的最近一条）。考试日尚无标准、但该省在考试当年内晚些时候公布了标准的，以公布的第一条标准为最终单价，先按暂行标准收取的差额多退少补；都没有的，按暂行标准：初级 270 元、中级 280 元/人·次。每一行都注明单价来源（省级标准文号或暂行标准）。收费标准表里有的标准即视为已公布，与今天的日期无关。
@@ -9,18 +9,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pandas as pd
 
 from examdash.store import db
-from examdash.views import exports
 
 RULES: tuple[str, ...] = tuple(
     line.strip() for line in (__doc__ or "").splitlines() if re.match(r"\s*\d+\.", line)
@@ -220,184 +215,3 @@ def assign_payment(con, bank_ref: str, school_code: str | None, actor: str, note
                  {"from": before[0][0], "to": school_code, "amount_fen": before[0][1], "note": note})
 
 
-def yuan(fen) -> Decimal | None:
-    """Exact yuan for tables: Decimal('1234.50')."""
-    if fen is None or fen is pd.NA or (isinstance(fen, float) and fen != fen):
-        return None
-    return Decimal(int(fen)).scaleb(-2)
-
-
-def yuan_text(fen) -> str:
-    """1234567 fen -> '12,345.67' (thousands separated, two decimals, exact)."""
-    fen = int(fen)
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
-
-
-def yuan_cell(fen) -> float | None:
-    """A yuan amount for an Excel number cell. Conversion only: sums are always made in fen."""
-    d = yuan(fen)
-    return None if d is None else float(d)
-
-
-def balance_words(balance_fen: int) -> str:
-    if balance_fen < 0:
-        return f"尚欠 {yuan_text(-balance_fen)} 元"
-    if balance_fen > 0:
-        return f"结余 {yuan_text(balance_fen)} 元（多缴或应退）"
-    return "已结清"
-
-
-def settlement_words(settlement_fen: int) -> str:
-    if settlement_fen < 0:
-        return f"应退 {yuan_text(-settlement_fen)} 元"
-    if settlement_fen > 0:
-        return f"应补 {yuan_text(settlement_fen)} 元"
-    return "无"
-
-
-def _query_fn(con_or_query_fn):
-    """A query function (name, **params) -> frame: web.query as given, or a full-scope runner over a connection."""
-    if hasattr(con_or_query_fn, "execute"):
-        from examdash.store import queries
-
-        con = con_or_query_fn
-        return lambda name, **params: queries.run(con, name, params)
-    return con_or_query_fn
-
-
-def _date_text(v) -> str | None:
-    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
-        return None
-    if isinstance(v, (dt.date, pd.Timestamp)):
-        return f"{v:%Y-%m-%d}"
-    return str(v)
-
-
-TOTAL = "合计"
-
-
-def _statement_inputs(q, school: str | None, province: str | None = None) -> dict[str, pd.DataFrame]:
-    """The four scoped queries behind statements, over every batch: one school's, or all at once."""
-    return {
-        "balances": q("fee_balances", school=school, province=province),
-        "batches": q("fee_school_batches", school=school, province=province),
-        "lines": q("fee_lines", school=school, province=province),
-        "payments": q("fee_payment_list", school=school, province=province),
-    }
-
-
-def _made_at(con_or_query_fn, at: dt.datetime | None) -> dt.datetime:
-    """When a statement is made, on the app's clock (callers holding only a query function pass it)."""
-    return at or db.now(con_or_query_fn if hasattr(con_or_query_fn, "execute") else None)
-
-
-def statement_frames(con_or_query_fn, school_code: str, at: dt.datetime | None = None) -> dict[str, pd.DataFrame]:
-    """The 对账单 of one school as sheets: 汇总, 分批次, 报名费用明细, 到账记录, 计费规则.
-    With a school-scoped query function only that school's own rows can appear."""
-    return _statement_sheets(_statement_inputs(_query_fn(con_or_query_fn), school_code), school_code,
-                             _made_at(con_or_query_fn, at))
-
-
-def _statement_sheets(inputs: dict[str, pd.DataFrame], school_code: str, at: dt.datetime) -> dict[str, pd.DataFrame]:
-    bal, batches, lines, pays = (inputs[k] for k in ("balances", "batches", "lines", "payments"))
-    row = bal.iloc[0] if len(bal) else None
-    charged = int(row.charged_fen) if row is not None else 0
-    paid = int(row.paid_fen) if row is not None else 0
-    settlement = int(lines.settlement_fen.sum()) if len(lines) else 0
-    name = row.school_name if row is not None else (lines.school_name.iat[0] if len(lines) else school_code)
-    province = row.province if row is not None else (lines.province.iat[0] if len(lines) else None)
-    balance = paid - charged
-    summary = pd.DataFrame({
-        "项目": ["院校代码", "院校名称", "省份", "收费人次", "应缴合计", "已到账合计", "余额", "其中多退少补", "到账笔数",
-                "生成时间"],
-        "内容": [school_code, name, province, f"{int(lines.registrations.sum()) if len(lines) else 0}",
-                f"{yuan_text(charged)} 元", f"{yuan_text(paid)} 元", balance_words(balance), settlement_words(settlement),
-                f"{len(pays)}", f"{at:%Y-%m-%d %H:%M}"],
-        # Numbers in a column of their own: exports.neutralise treats text beginning with '-' as a formula.
-        "金额（元）": money_cells([None, None, None, None, charged, paid, balance, settlement, None, None]),
-    })
-    per_batch = pd.DataFrame({
-        "考试批次": batches.batch_code,
-        "批次名称": batches.batch_name,
-        "考试日期": batches.exam_date.map(_date_text),
-        "收费人次": batches.registrations.astype("int64"),
-        "应缴（元）": batches.charged_fen.pipe(money_cells),
-        "其中多退少补（元）": batches.settlement_fen.pipe(money_cells),
-        "冲抵到账（元）": batches.paid_fen.pipe(money_cells),
-        "余额（元）": batches.balance_fen.pipe(money_cells),
-    })
-    per_batch = _with_total(per_batch, "考试批次", {
-        "收费人次": int(batches.registrations.sum()), "应缴（元）": yuan_cell(batches.charged_fen.sum()),
-        "其中多退少补（元）": yuan_cell(batches.settlement_fen.sum()), "冲抵到账（元）": yuan_cell(batches.paid_fen.sum()),
-        "余额（元）": yuan_cell(batches.balance_fen.sum())})
-    detail = pd.DataFrame({
-        "考试批次": lines.batch_code,
-        "级别": lines.level,
-        "收费人次": lines.registrations.astype("int64"),
-        "单价（元）": lines.unit_fen.pipe(money_cells),
-        "单价依据": lines.price_basis,
-        "单价来源（文号或暂行标准）": lines.price_source,
-        "标准生效日期": lines.standard_effective_date.map(_date_text),
-        "应缴（元）": lines.amount_fen.pipe(money_cells),
-        "暂行单价（元）": lines.provisional_unit_fen.pipe(money_cells),
-        "按暂行标准应收（元）": lines.provisional_amount_fen.pipe(money_cells),
-        "多退少补（元）": lines.settlement_fen.pipe(money_cells),
-    })
-    detail = _with_total(detail, "考试批次", {
-        "收费人次": int(lines.registrations.sum()), "应缴（元）": yuan_cell(lines.amount_fen.sum()),
-        "多退少补（元）": yuan_cell(lines.settlement_fen.sum())})
-    payments = pd.DataFrame({
-        "银行流水号": pays.bank_ref,
-        "到账日期": pays.paid_date.map(_date_text),
-        "付款单位": pays.payer,
-        "金额（元）": pays.amount_fen.pipe(money_cells),
-        "备注": pays.remark,
-        "匹配方式": pays.match_method,
-        "匹配置信度": pd.to_numeric(pays.match_confidence).astype("float64"),
-        "认领人": pays.assigned_by,
-    })
-    payments = _with_total(payments, "银行流水号", {"金额（元）": yuan_cell(pays.amount_fen.sum())})
-    rules = pd.DataFrame({"计费规则": list(RULES)})
-    return {"汇总": summary, "分批次": per_batch, "报名费用明细": detail, "到账记录": payments, "计费规则": rules}
-
-
-def money_cells(fens) -> pd.Series:
-    """Yuan numbers for Excel cells (float64, NaN where there is no amount), converted from fen."""
-    return pd.Series([yuan_cell(v) for v in fens], dtype="float64", 
-                     index=fens.index if isinstance(fens, pd.Series) else None)
-
-
-def _with_total(df: pd.DataFrame, label_col: str, values: dict) -> pd.DataFrame:
-    """Append a 合计 row, keeping numeric columns numeric (text cells get neutralised on export)."""
-    total = pd.DataFrame([{label_col: TOTAL, **values}])
-    out = pd.concat([df, total], ignore_index=True)
-    for col in df.columns:
-        if col != label_col and pd.api.types.is_numeric_dtype(df[col]):
-            out[col] = pd.to_numeric(out[col])
-    return out
-
-
-def statement_xlsx(con_or_query_fn, school_code: str, at: dt.datetime | None = None) -> bytes:
-    """The school's 对账单 as an .xlsx (several sheets), from a connection or a query function."""
-    return exports.to_xlsx(statement_frames(con_or_query_fn, school_code, at))
-
-
-def statement_file_name(school_code: str, school_name: str | None) -> str:
-    return exports.file_name("费用对账单", f"{school_code}_{school_name or ''}", "xlsx")
-
-
-def statements_zip(con_or_query_fn, province: str | None = None, school: str | None = None,
-                   at: dt.datetime | None = None) -> bytes:
-    """Every listed school's 对账单 (the same workbook statement_xlsx makes) in one .zip, the queries
-    run once for all schools."""
-    inputs = _statement_inputs(_query_fn(con_or_query_fn), school, province)
-    at = _made_at(con_or_query_fn, at)
-    parts = {k: dict(tuple(df.groupby("school_code", sort=False))) for k, df in inputs.items()}
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for code, name in zip(inputs["balances"].school_code, inputs["balances"].school_name):
-            mine = {k: parts[k].get(code, inputs[k].iloc[0:0]).reset_index(drop=True) for k in inputs}
-            zf.writestr(statement_file_name(code, name), exports.to_xlsx(_statement_sheets(mine, code, at)))
-    return buf.getvalue()

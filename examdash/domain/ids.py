@@ -1,19 +1,14 @@
-"""Domain rules that are not SQL: ID numbers, masking, levels, money."""
+"""ID numbers (GB 11643 check characters) and the one masking rule for names and ID numbers."""
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
-LEVELS = ("初级", "中级")
-CANDIDATE_TYPES = ("在校生", "社会考生")
-ATTENDANCE_STATUSES = ("已签到", "缺考", "违纪")
-SCHOOL_TYPES = ("本科", "高职", "中职")
-
-_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-_CHECK = "10X98765432"
+# GB 11643: the weights of the first 17 digits, and the check character for each remainder mod 11.
+WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+CHECK = "10X98765432"
 _ID_RE = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only, like ids_valid; used with fullmatch
 COMPOUND_SURNAMES = frozenset(
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 令狐 夏侯 轩辕 端木 独孤 南宫 西门 百里 呼延 澹台 公冶 太史 申屠 闻人 万俟 单于 赫连 钟离 宗政 濮阳 淳于 仲孙 司空 亓官 司寇 鲜于 闾丘 东郭 拓跋 第五".split()
@@ -21,7 +16,7 @@ COMPOUND_SURNAMES = frozenset(
 
 
 def id_check_char(first17: str) -> str:
-    return _CHECK[sum(int(c) * int(w) for c, w in zip(first17, _WEIGHTS)) % 11]
+    return CHECK[sum(int(c) * int(w) for c, w in zip(first17, WEIGHTS)) % 11]
 
 
 def id_valid(id_no: str) -> bool:
@@ -43,8 +38,8 @@ def ids_valid(ids) -> np.ndarray:
     shape_ok = (lengths == 18) & ((digits >= 0) & (digits <= 9)).all(axis=1)
     last = codes[:, 17]
     last_ok = ((last >= ord("0")) & (last <= ord("9"))) | (last == ord("X"))
-    expected = np.frombuffer(_CHECK.encode("ascii"), dtype=np.uint8).astype(np.uint32)[
-        (np.clip(digits, 0, 9) * _WEIGHTS).sum(axis=1) % 11
+    expected = np.frombuffer(CHECK.encode("ascii"), dtype=np.uint8).astype(np.uint32)[
+        (np.clip(digits, 0, 9) * WEIGHTS).sum(axis=1) % 11
     ]
     return shape_ok & last_ok & (expected == last)
 
@@ -77,26 +72,3 @@ def mask_id(id_no) -> str:
     if len(s) <= 10:
         return "*" * len(s)
     return s[:6] + "*" * (len(s) - 10) + s[-4:]
-
-
-def yuan_to_fen(value) -> int:
-    """Exact conversion of a money cell (text or number) to integer fen; raises ValueError."""
-    if isinstance(value, float):
-        value = repr(value)
-    text = str(value).strip().replace(",", "").replace("，", "").replace("￥", "").replace("¥", "").replace("元", "")
-    try:
-        d = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(f"不是金额：{value!r}") from exc
-    if not d.is_finite():
-        raise ValueError(f"不是金额：{value!r}")
-    fen = d * 100
-    if fen != fen.to_integral_value():
-        raise ValueError(f"金额精度超过分：{value!r}")
-    return int(fen)
-
-
-def fen_to_yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    fen = abs(int(fen))
-    return f"{sign}{fen // 100}.{fen % 100:02d}"

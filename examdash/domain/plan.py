@@ -98,29 +98,3 @@ def load_plan(path: Path = EXAM_PLAN) -> Plan:
     return Plan(batches=tuple(batches), provisional_fen={k: int(round(float(v) * 100)) for k, v in fees.items()})
 
 
-@dataclass(frozen=True)
-class Phase:
-    """Where a batch stands on a given day, in one sentence for the pages."""
-
-    key: str  # registration / preparing / exam_day / awaiting_scores / publicity / certificates
-    text: str
-    has_results: bool  # the exam has been sat: sign-ins and scores can exist (they are refused before)
-
-
-def phase(exam_date: dt.date, reg_deadline: dt.date, publicity_start: dt.date, publicity_end: dt.date,
-          cert_from: dt.date, today: dt.date) -> Phase:
-    days = lambda d: (d - today).days  # noqa: E731
-    if today <= reg_deadline:
-        return Phase("registration", f"报名中：{reg_deadline:%Y-%m-%d} 截止（还有 {days(reg_deadline)} 天，含今天），"
-                                     f"考试日 {exam_date:%Y-%m-%d}；考试后才有签到与成绩", False)
-    if today < exam_date:
-        return Phase("preparing", f"报名已截止，考试日 {exam_date:%Y-%m-%d}（还有 {days(exam_date)} 天）；"
-                                  "考试后才有签到与成绩", False)
-    if today == exam_date:
-        return Phase("exam_day", "今天是考试日：签到表与成绩在考后导入", True)
-    if today < publicity_start:
-        return Phase("awaiting_scores", f"已于 {exam_date:%Y-%m-%d} 考试，成绩公示 {publicity_start:%Y-%m-%d} 开始"
-                                        f"（还有 {days(publicity_start)} 天）", True)
-    if today <= publicity_end:
-        return Phase("publicity", f"成绩公示期 {publicity_start:%Y-%m-%d} 至 {publicity_end:%Y-%m-%d}", True)
-    return Phase("certificates", f"成绩公示期已结束，证书自 {cert_from:%Y-%m-%d} 起颁发", True)

@@ -18,90 +18,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from pathlib import Path
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
-import numpy as np
 import pandas as pd
 
-from examdash.domain import auth
+from examdash.domain import auth, rules
+from examdash.domain.calendar import Window
 from examdash.store import db, queries
-from examdash.importers.kinds import Checker, Field, Issue, Kind, clean_code, parse_dates, present
-from examdash.importers.reading import ReadError, norm_header, read_table
 
-REASONS = ("理论", "实操", "总分", "缺考误判", "其他")
-OPEN = ("已提交", "复核中")
-FINAL = ("维持", "更正", "驳回")
-STATUSES = OPEN + FINAL
-STAFF_ROLES = ("admin", "staff")
+REASONS, OPEN, FINAL, STATUSES = rules.REVIEW_REASONS, rules.REVIEW_OPEN, rules.REVIEW_FINAL, rules.REVIEW_STATUSES
+STAFF_ROLES = rules.STAFF_ROLES
 MAX_TEXT = 500
-# How the platform's exports spell the reason; anything else is an error naming the allowed five.
-REASON_ALIASES = {
-    **{r: r for r in REASONS},
-    "理论成绩": "理论", "理论分数": "理论", "理论考试": "理论",
-    "实操成绩": "实操", "实操分数": "实操", "实操考试": "实操", "技能成绩": "实操",
-    "总成绩": "总分", "总分数": "总分", "综合成绩": "总分",
-    "缺考": "缺考误判", "误判缺考": "缺考误判", "缺考误报": "缺考误判",
-    "其它": "其他", "其他原因": "其他",
-}
 
 
 class ReviewError(ValueError):
     """A refused review action; the message is for the user, in Chinese."""
-
-
-@dataclass(frozen=True)
-class Window:
-    """A batch's publicity window and certificate date."""
-
-    batch_code: str
-    batch_name: str
-    start: dt.date
-    end: dt.date
-    cert_from: dt.date
-
-    def state(self, today: dt.date) -> str:
-        if today < self.start:
-            return "before"
-        if today <= self.end:
-            return "open"
-        return "closed"
-
-    def is_open(self, today: dt.date) -> bool:
-        return self.state(today) == "open"
-
-    def is_over(self, today: dt.date) -> bool:
-        return today > self.end
-
-    def days_to_open(self, today: dt.date) -> int:
-        return max((self.start - today).days, 0)
-
-    def days_left(self, today: dt.date) -> int:
-        """Days of the window still available, today included (0 once it is over)."""
-        if today > self.end:
-            return 0
-        return (self.end - max(today, self.start)).days + 1
-
-    def days_to_cert(self, today: dt.date) -> int:
-        return max((self.cert_from - today).days, 0)
-
-    @property
-    def span(self) -> str:
-        return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
-
-    def describe(self, today: dt.date) -> str:
-        """One sentence for the filing form: when it opens, how long it stays open, or that it closed."""
-        state = self.state(today)
-        if state == "before":
-            return (f"{self.batch_name}的成绩公示期为 {self.span}，届时开放成绩复核申请"
-                    f"（还有 {self.days_to_open(today)} 天）。")
-        if state == "open":
-            return (f"成绩公示期 {self.span}，今天可以提交复核申请；"
-                    f"{self.end:%m-%d} 截止，剩余 {self.days_left(today)} 天（含今天）。")
-        return (f"成绩公示期已于 {self.end:%Y-%m-%d} 结束（{self.span}），不再受理成绩复核申请；"
-                f"证书自 {self.cert_from:%Y-%m-%d} 起颁发。")
 
 
 @dataclass(frozen=True)
@@ -195,7 +127,7 @@ def _school_tickets(cur, batch: str, tickets: list[str]) -> dict[str, tuple[str,
     return {t: (s, st) for t, s, st in rows}
 
 
-def _add_items(cur, *, batch: str, school_code: str, items: list[ItemInput], actor: str, at: dt.datetime,
+def add_items(cur, *, batch: str, school_code: str, items: list[ItemInput], actor: str, at: dt.datetime,
                source: str, note: str) -> tuple[int, list[int], bool]:
     """Insert the items into the school's request of the batch (created if needed). Caller checked them."""
     existing = cur.execute(
@@ -276,7 +208,7 @@ def file_request(con, user: auth.User, batch: str, items, *, at: dt.datetime | N
                 if it.ticket_no in filed:
                     item_id, status = filed[it.ticket_no]
                     raise ReviewError(f"准考证号 {it.ticket_no} 已在本校的复核申请中（复核项 #{item_id}，状态：{status}）")
-            request_id, ids, created = _add_items(cur, batch=batch, school_code=school, items=checked, actor=actor,
+            request_id, ids, created = add_items(cur, batch=batch, school_code=school, items=checked, actor=actor,
                                                   at=at, source="form", note="学校提交")
             db.audit(cur, actor, "review_file" if created else "review_add_items", f"review_request:{request_id}",
                      {"batch": batch, "school_code": school, "items": ids,
@@ -305,11 +237,6 @@ def _score(value, label: str) -> Decimal:
     if d != d.quantize(Decimal("0.1")):
         raise ReviewError(f"{label} {value} 最多保留一位小数")
     return d.quantize(Decimal("0.1"))
-
-
-def total_of(theory: Decimal, practical: Decimal) -> Decimal:
-    """总成绩 as the platform's score sheet computes it: 40% theory + 60% practical, one decimal."""
-    return (Decimal("0.4") * theory + Decimal("0.6") * practical).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def change_status(con, user: auth.User, item_id: int, to_status: str, note: str | None = None, *,
@@ -402,7 +329,7 @@ def _correct(cur, batch: str, ticket: str, scores: tuple[Decimal, Decimal], reas
     if latest and not latest[0][5] and latest[0][2] == theory and latest[0][3] == practical:
         raise ReviewError(f"更正后的成绩与当前成绩（理论 {theory}，实操 {practical}）相同：成绩不变请选择「维持」")
     version = (int(latest[0][0]) if latest else 0) + 1
-    total = total_of(theory, practical)
+    total = rules.weighted_total(theory, practical)
     cur.execute(
         "insert into score_versions (batch_code, ticket_no, version, id_no, theory, practical, total, absent, "
         "supplied_passed, source, reason, created_by, created_at) "
@@ -494,265 +421,3 @@ def queue_ages(queue: pd.DataFrame, win: Window, today: dt.date) -> pd.DataFrame
     return out
 
 
-_FIELDS = (
-    Field("batch_code", "考试批次", ("批次", "考试计划", "批次代码", "考试批次代码", "batch")),
-    Field("school_code", "院校代码", ("学校代码", "院校编号", "学校编号", "院校编码"), True),
-    Field("ticket_no", "准考证号", ("准考证号码", "准考证", "准考号", "ticket", "ticket_no"), True),
-    Field("reason_type", "复核原因", ("原因", "复核类型", "申请原因", "复核项目", "复核内容"), True),
-    Field("reason_text", "说明", ("复核说明", "申请说明", "备注", "情况说明", "详细说明")),
-    Field("filed_at", "提交时间", ("申请时间", "提交日期", "申请日期"), True),
-)
-REVIEW_KIND = Kind("reviews", "复核申请", "review_items", ("batch_code", "ticket_no"), _FIELDS, True,
-                   {norm_header(a): f.name for f in _FIELDS for a in (f.label, f.name, *f.aliases)})
-
-
-@dataclass
-class ReviewImportResult:
-    file_name: str
-    rows_total: int = 0
-    added: int = 0
-    unchanged: int = 0
-    requests_created: int = 0
-    issues: list[Issue] = field(default_factory=list)
-    written: bool = False
-
-    @property
-    def errors(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity == "error"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def lines(self, limit: int | None = None) -> list[str]:
-        shown = self.issues if limit is None else self.issues[:limit]
-        out = [("" if i.severity == "error" else "警告 ") + i.line(self.file_name) for i in shown]
-        if limit is not None and len(self.issues) > limit:
-            out.append(f"……另有 {len(self.issues) - limit} 条未列出")
-        return out
-
-    def summary(self) -> str:
-        if not self.ok:
-            rows = len({i.row for i in self.errors})
-            return f"{self.file_name}（复核申请）：{len(self.errors)} 个错误，涉及 {rows} 行；未写入任何数据。"
-        head = (f"{self.file_name}（复核申请）：共 {self.rows_total} 行，新增复核项 {self.added}"
-                f"（新建申请 {self.requests_created}），未变 {self.unchanged}")
-        if not self.written:
-            return head + "。（仅校验，未写入）"
-        return head + ("。已写入。" if self.added else "。数据无变化（同样的内容已导入过）。")
-
-
-def _validate_import(con, path: Path, result: ReviewImportResult, batch: str | None) -> pd.DataFrame | None:
-    try:
-        raw = read_table(path, REVIEW_KIND.alias_map, REVIEW_KIND.required)
-    except ReadError as exc:
-        result.issues.append(Issue(None, None, str(exc)))
-        return None
-    headers = {}
-    for h in raw.headers:
-        f = REVIEW_KIND.alias_map.get(norm_header(h))
-        if f and f not in headers:
-            headers[f] = h
-    n = len(raw.row_numbers)
-    result.rows_total = n
-    ck = Checker(REVIEW_KIND, raw.row_numbers, headers, raw.header_row)
-    missing = [f.label for f in _FIELDS if f.required and f.name not in raw.columns]
-    if missing:
-        result.issues.append(Issue(raw.header_row, "、".join(missing),
-                                   f"缺少必需的列：{'、'.join(missing)}（第 {raw.header_row} 行被识别为表头）"))
-        return None
-    if n == 0:
-        ck.file_error("表头下面没有数据行")
-        result.issues = ck.issues
-        return None
-    cols = raw.columns
-    for f in _FIELDS:
-        if f.required:
-            ck.flag(~present(cols[f.name]), f.name, f"{f.label}不能为空")
-
-    wins = windows(con)
-    names = {w.batch_name: c for c, w in wins.items()} | {c: c for c in wins}
-    if "batch_code" in cols:
-        raw_b = cols["batch_code"].str.strip()
-        if batch is not None:
-            raw_b = raw_b.fillna(batch)
-        b = raw_b.map(lambda v: names.get(v) if isinstance(v, str) else None)
-        ck.flag(present(raw_b) & b.isna().to_numpy(), "batch_code",
-                lambda i: f"考试批次「{raw_b.iat[i]}」不在考试计划中（已有：{'、'.join(wins)}）")
-        ck.flag(~present(raw_b), "batch_code", "考试批次不能为空（或用 --batch 指定）")
-    elif batch is None:
-        ck.file_error("文件没有「考试批次」列：请指定批次（命令行 --batch）", "batch_code")
-        result.issues = ck.issues
-        return None
-    elif batch not in wins:
-        ck.file_error(f"批次 {batch} 不在考试计划中（已有：{'、'.join(wins)}）", "batch_code")
-        result.issues = ck.issues
-        return None
-    else:
-        b = pd.Series([batch] * n, dtype="str")
-
-    school = clean_code(cols["school_code"])
-    known_schools = {r[0] for r in _rows(con, "select school_code from schools")}
-    ck.flag(present(school) & ~school.isin(known_schools).to_numpy(), "school_code",
-            lambda i: f"院校代码「{school.iat[i]}」不存在")
-    ticket = clean_code(cols["ticket_no"])
-    reason_raw = cols["reason_type"]
-    reason = reason_raw.map(lambda v: REASON_ALIASES.get(norm_header(v)) if isinstance(v, str) else None)
-    ck.flag(present(reason_raw) & reason.isna().to_numpy(), "reason_type",
-            lambda i: f"复核原因「{reason_raw.iat[i]}」无效，应为 {'、'.join(REASONS)} 之一")
-    text = cols["reason_text"] if "reason_text" in cols else pd.Series([None] * n, dtype="str")
-    ck.flag((reason == "其他").fillna(False).to_numpy() & ~present(text), "reason_text",
-            "复核原因为「其他」时须填写说明")
-    ck.flag(present(text) & (text.str.len() > MAX_TEXT).fillna(False).to_numpy(), "reason_text",
-            f"说明不能超过 {MAX_TEXT} 字")
-    when = parse_dates(ck, cols["filed_at"], "filed_at", with_time=True)
-
-    for i in range(n):
-        code = b.iat[i]
-        if not isinstance(code, str) or pd.isna(when.iat[i]):
-            continue
-        w = wins[code]
-        day = when.iat[i].date()
-        if day < w.start:
-            ck.flag(_one(n, i), "filed_at",
-                    f"提交时间 {when.iat[i]:%Y-%m-%d %H:%M} 早于成绩公示期（{w.span}），公示期内方可申请复核")
-        elif day > w.end:
-            ck.flag(_one(n, i), "filed_at",
-                    f"提交时间 {when.iat[i]:%Y-%m-%d %H:%M} 晚于成绩公示期截止日 {w.end:%Y-%m-%d}，逾期申请不予受理")
-
-    keys = pd.DataFrame({"batch_code": b, "ticket_no": ticket})
-    regs = pd.DataFrame(_rows(
-        con, "select batch_code, ticket_no, school_code, status from registrations "
-             "where ticket_no is not null and list_contains($b, batch_code)",
-        {"b": sorted({x for x in b.dropna().unique()})}), columns=["batch_code", "ticket_no", "reg_school", "reg_status"])
-    merged = keys.merge(regs, on=["batch_code", "ticket_no"], how="left")
-    ok_keys = present(b) & present(ticket)
-    ck.flag(ok_keys & merged.reg_school.isna().to_numpy(), "ticket_no",
-            lambda i: f"准考证号「{ticket.iat[i]}」在批次 {b.iat[i]} 中没有报名记录")
-    other = ok_keys & present(school) & merged.reg_school.notna().to_numpy() & (
-        merged.reg_school.to_numpy() != school.to_numpy())
-    ck.flag(other, "ticket_no",
-            lambda i: f"准考证号「{ticket.iat[i]}」不是院校 {school.iat[i]} 的考生（报名院校为 {merged.reg_school.iat[i]}），"
-                      "院校只能为本校考生申请复核")
-    ck.flag(ok_keys & (merged.reg_status == "已取消").fillna(False).to_numpy(), "ticket_no",
-            lambda i: f"准考证号「{ticket.iat[i]}」的报名已取消")
-
-    frame = pd.DataFrame({"batch_code": b, "school_code": school, "ticket_no": ticket, "reason_type": reason,
-                          "reason_text": text, "filed_at": when})
-    dup = frame.duplicated(subset=["batch_code", "ticket_no"], keep="first").to_numpy()
-    if dup.any():
-        first = {}
-        for i, k in enumerate(zip(b, ticket)):
-            first.setdefault(k, raw.row_numbers[i])
-        ck.flag(dup, "ticket_no", lambda i: f"文件内重复：准考证号「{ticket.iat[i]}」与第 {first[(b.iat[i], ticket.iat[i])]} 行相同")
-
-    stored = pd.DataFrame(_rows(
-        con, "select r.batch_code, i.ticket_no, r.school_code, i.reason_type, i.reason_text, i.status, i.item_id "
-             "from review_items i join review_requests r using (request_id)"),
-        columns=["batch_code", "ticket_no", "s_school", "s_reason", "s_text", "s_status", "s_item"])
-    m = frame.merge(stored, on=["batch_code", "ticket_no"], how="left")
-    has = m.s_item.notna().to_numpy()
-    same = has & (m.s_reason.to_numpy() == m.reason_type.to_numpy()) & (
-        m.s_text.fillna("").to_numpy() == m.reason_text.fillna("").to_numpy())
-    ck.flag(has & ~same, "ticket_no",
-            lambda i: f"准考证号「{ticket.iat[i]}」已有复核项 #{int(m.s_item.iat[i])}（{m.s_reason.iat[i]}，"
-                      f"状态：{m.s_status.iat[i]}），内容不同，不能重复申请")
-    result.issues = sorted(ck.issues, key=lambda x: x.row or 0)
-    frame["unchanged"] = same
-    return frame
-
-
-def _one(n: int, i: int) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    mask[i] = True
-    return mask
-
-
-def import_review_requests(con, path, actor: str, *, batch: str | None = None, dry_run: bool = False,
-                           file_name: str | None = None, db_file: Path | None = None) -> ReviewImportResult:
-    """Import review requests from the platform's export (.xlsx / .csv with 考试批次, 院校代码, 准考证号,
-    复核原因, 说明, 提交时间). Same rules as the form; any error means nothing is written. Re-importing the
-    same file changes nothing."""
-    import shutil
-
-    from examdash.config import imports_dir
-    from examdash.importers import sha256_of
-
-    path = Path(path)
-    result = ReviewImportResult(file_name=file_name or path.name)
-    frame = _validate_import(con, path, result, batch)
-    if frame is None or not result.ok:
-        return result
-    todo = frame[~frame["unchanged"]]
-    result.unchanged = int(frame["unchanged"].sum())
-    result.added = len(todo)
-    if dry_run:
-        result.requests_created = _new_requests(con, todo)
-        return result
-    sha = sha256_of(path)
-    stored_path = None
-    if db_file is not None and len(todo):
-        folder = imports_dir(Path(db_file))
-        folder.mkdir(parents=True, exist_ok=True)
-        stored_path = folder / f"{sha[:16]}_{Path(result.file_name).name}"
-        if not stored_path.exists():
-            shutil.copyfile(path, stored_path)
-    with db.transaction(con) as cur:
-        import_id = int(cur.execute("select nextval('import_seq')").fetchall()[0][0])
-        created = 0
-        for (b, school), part in todo.sort_values("filed_at").groupby(["batch_code", "school_code"], sort=True):
-            items = [ItemInput(r.ticket_no, r.reason_type, r.reason_text if isinstance(r.reason_text, str) else None)
-                     for r in part.itertuples()]
-            for it, at in zip(items, part["filed_at"]):
-                _, ids, new = _add_items(cur, batch=b, school_code=school, items=[it], actor=actor,
-                                         at=at.to_pydatetime(), source="import",
-                                         note=f"平台导出导入：{result.file_name}")
-                created += int(new)
-        result.requests_created = created
-        batches = sorted(frame["batch_code"].dropna().unique())
-        cur.execute(
-            "insert into import_log values ($id, 'reviews', $file, $sha, $stored, $batch, $who, $at, $n, $a, 0, $u, 0, 0,"
-            " $status)",
-            {"id": import_id, "file": result.file_name, "sha": sha, "stored": str(stored_path) if stored_path else None,
-             "batch": ",".join(batches) or None, "who": actor, "at": db.now(cur), "n": result.rows_total,
-             "a": result.added, "u": result.unchanged, "status": "已写入" if result.added else "无变化"},
-        )
-        db.audit(cur, actor, "import", f"reviews:{result.file_name}",
-                 {"sha256": sha, "added": result.added, "unchanged": result.unchanged,
-                  "requests_created": created, "import_id": import_id})
-        if result.added:
-            db.bump_version(cur)
-    result.written = True
-    return result
-
-
-def _new_requests(con, todo: pd.DataFrame) -> int:
-    have = {(b, s) for b, s in _rows(con, "select batch_code, school_code from review_requests")}
-    return len({(b, s) for b, s in zip(todo.batch_code, todo.school_code)} - have)
-
-
-def cli_import(args) -> int:
-    """`python -m examdash import reviews FILE [--batch B] [--dry-run] [--user NAME]`.
-
-    args: argparse namespace with .file (Path), and optionally .db (database path), .batch, .dry_run,
-    .user (default 'cli'). Prints one line per problem (file:row:column: message) on stderr and the summary
-    on stdout; returns 0 when written (or valid in a dry run), 1 on invalid input, 2 when the file is missing.
-    """
-    from examdash import config
-
-    file = Path(args.file)
-    if not file.exists():
-        print(f"用法错误：文件不存在：{file}", file=sys.stderr)
-        return 2
-    path = config.db_path(getattr(args, "db", None))
-    con = db.connect(path)
-    try:
-        result = import_review_requests(con, file, getattr(args, "user", None) or "cli",
-                                        batch=getattr(args, "batch", None), dry_run=bool(getattr(args, "dry_run", False)),
-                                        db_file=path)
-    finally:
-        con.close()
-    for line in result.lines(limit=1000):
-        print(line, file=sys.stderr if not result.ok else sys.stdout)
-    print(result.summary())
-    return 0 if result.ok else 1

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from examdash.store import db
 from examdash.config import imports_dir
 from examdash.importers import links
 from examdash.importers.kinds import KINDS, Checker, Issue, cap_cells, required_present
 from examdash.importers.reading import RawTable, ReadError, norm_header, read_table
 from examdash.importers.validate import VALIDATORS
+from examdash.store import db
 
 RESULT_KINDS = {"registrations", "attendance", "scores"}
 # Columns of each target table that the file provides (import_id and bookkeeping are added here).
@@ -261,6 +261,11 @@ def import_file(
     """
     if kind not in KINDS:
         raise ValueError(f"未知的导入类型 {kind!r}；可选：{', '.join(KINDS)}")
+    if kind == "reviews":  # rows become items of the schools' requests: the review workflow writes them
+        from examdash.importers import reviews
+
+        return reviews.import_review_requests(con, path, actor, batch=batch, dry_run=dry_run, file_name=file_name,
+                                              db_file=db_file, sheet=sheet, isolated=isolated)
     path = Path(path)
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The original is copied aside (in the kernel, without the GIL) while the file is validated.

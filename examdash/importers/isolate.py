@@ -27,7 +27,8 @@ import pandas as pd
 import pyarrow as pa
 
 from examdash import config
-from examdash.importers.reading import RawTable, ReadError, read_table as read_in_process
+from examdash.importers.reading import RawTable, ReadError
+from examdash.importers.reading import read_table as read_in_process
 
 _LOG = logging.getLogger("examdash")
 _CHILD = "import sys; from examdash.importers.isolate import child_main; child_main(*sys.argv[1:])"

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from examdash.domain import ids as domain
+from examdash.domain import ids
 from examdash.importers.reading import SPACE_RUN, norm_header
 
 PROVINCES = (
@@ -138,6 +138,14 @@ KINDS: dict[str, Kind] = {
             Field("amount", "金额", ("交易金额", "到账金额", "贷方金额", "收入金额", "入账金额"), True),
             Field("remark", "备注", ("摘要", "附言", "用途", "交易附言")),
         ]),
+        _kind("reviews", "复核申请", "review_items", ["batch_code", "ticket_no"], [
+            BATCH,
+            Field("school_code", "院校代码", ("学校代码", "院校编号", "学校编号", "院校编码"), True),
+            TICKET,
+            Field("reason_type", "复核原因", ("原因", "复核类型", "申请原因", "复核项目", "复核内容"), True),
+            Field("reason_text", "说明", ("复核说明", "申请说明", "备注", "情况说明", "详细说明")),
+            Field("filed_at", "提交时间", ("申请时间", "提交日期", "申请日期"), True),
+        ], batched=True),
     )
 }
 
@@ -518,8 +526,7 @@ def _full_width_rows(chunk: pa.Array) -> np.ndarray:
     return rows
 
 
-_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-_CHECKS = np.frombuffer(b"10X98765432", dtype=np.uint8)
+_CHECKS = np.frombuffer(ids.CHECK.encode("ascii"), dtype=np.uint8)
 
 
 def fixed_width(s: pd.Series, width: int):
@@ -554,14 +561,14 @@ def fixed_width(s: pd.Series, width: int):
 def check_ids(ck: Checker, s: pd.Series, f: str) -> None:
     """GB 11643 check digits of a whole column, on the bytes of the 18-byte values (no regex, no per-row Python)."""
     if arrow_text(s) is None:
-        ok = domain.ids_valid(s.fillna("").tolist())
+        ok = ids.ids_valid(s.fillna("").tolist())
     else:
         ok = np.zeros(len(s), dtype=bool)
         for first, fits, data in fixed_width(s, 18):
             digits = data[:, :17] - np.uint8(ord("0"))  # wraps below '0', so one bound checks both ends
             last = data[:, 17]
             shape = (digits <= 9).all(axis=1) & (((last >= ord("0")) & (last <= ord("9"))) | (last == ord("X")))
-            total = digits.astype(np.int16) @ _WEIGHTS.astype(np.int16)
+            total = digits.astype(np.int16) @ ids.WEIGHTS.astype(np.int16)
             ok[first: first + len(fits)][fits] = shape & (_CHECKS[total % 11] == last)
     ck.flag(present(s) & ~ok, f, lambda i: _id_problem(s.iat[i]))
 
@@ -571,4 +578,4 @@ def _id_problem(v: str) -> str:
         if re.fullmatch(r"\d+(\.\d+)?[eE]\+?\d+", v) or (v.isdigit() and len(v) > 15 and v.endswith("000")):
             return f"身份证号「{v}」被 Excel 存成了数字而丢失精度，请把该列设为文本后重新导出"
         return f"身份证号「{v}」格式不对：应为 18 位，前 17 位是数字，最后一位是数字或 X"
-    return f"身份证号「{v}」校验位错误（GB 11643），应为 {domain.id_check_char(v[:17])}"
+    return f"身份证号「{v}」校验位错误（GB 11643），应为 {ids.id_check_char(v[:17])}"

@@ -17,8 +17,8 @@ import html
 import logging
 import re
 import unicodedata
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from examdash.store import db
-from examdash.domain.ids import yuan_to_fen
+from examdash.domain import rules
+from examdash.domain.money import yuan_to_fen
 from examdash.importers.kinds import (
     ABSENT_WORDS,
     ATTENDANCE_ALIASES,
@@ -30,6 +30,7 @@ from examdash.importers.kinds import (
     present,
 )
 from examdash.importers.reading import SPACE_RUN
+from examdash.store import db
 
 SCHOOL_TYPES = {"本科": "本科", "高职": "高职", "高职专科": "高职", "专科": "高职", "高等职业": "高职",
                 "中职": "中职", "中专": "中职", "中等职业": "中职", "技工": "中职"}
@@ -278,7 +279,7 @@ def scores(con, ck: Checker, cols, n, batch):
     total_raw = _col(cols, "total", n)
     total, a3 = _score(ck, total_raw, "total")
     absent = a1 | a2 | a3
-    total = total.where(present(total_raw), (0.4 * theory + 0.6 * practical).round(1))
+    total = total.where(present(total_raw), rules.weighted(theory, practical).round(1))
     passed_raw = _col(cols, "passed", n)
     passed = map_values(ck, passed_raw, "passed", YES_NO, "是否合格", "合格 或 不合格")
     _flag_verdicts(con, ck, b, merged, theory, practical, absent, passed)
@@ -307,7 +308,7 @@ def _money(ck: Checker, raw: pd.Series, n: int) -> pd.Series:
 
 def _flag_verdicts(con, ck, b, merged, theory, practical, absent, passed) -> None:
     """A supplied 是否合格 that disagrees with the batch's pass rule is flagged, not trusted."""
-    rules = _lookup(con, "select batch_code, level, rule from pass_rules")
+    batch_rules = _lookup(con, "select batch_code, level, rule from pass_rules")
     levels = _lookup(
         con, "select r.batch_code, r.ticket_no, r.level, a.status = '违纪' as violated from registrations r "
         "left join attendance a on a.batch_code = r.batch_code and a.ticket_no = r.ticket_no "
@@ -315,15 +316,16 @@ def _flag_verdicts(con, ck, b, merged, theory, practical, absent, passed) -> Non
         {"b": sorted({x for x in b.dropna().unique()})},
     )
     keyed = merged[["batch_code", "ticket_no"]].merge(levels, on=["batch_code", "ticket_no"], how="left").merge(
-        rules, on=["batch_code", "level"], how="left")
+        batch_rules, on=["batch_code", "level"], how="left")
     weighted = (keyed.rule == "weighted").to_numpy()
-    computed = np.where(weighted, (0.4 * theory + 0.6 * practical >= 60).to_numpy(),
-                        ((theory >= 60) & (practical >= 60)).to_numpy()) & ~absent & ~keyed.violated.fillna(False).astype(bool).to_numpy()
+    mark = float(rules.PASS_MARK)
+    computed = np.where(weighted, (rules.weighted(theory, practical) >= mark).to_numpy(),
+                        ((theory >= mark) & (practical >= mark)).to_numpy()) & ~absent & ~keyed.violated.fillna(False).astype(bool).to_numpy()
     known = present(passed) & ~(theory.isna() | practical.isna()).to_numpy() | absent & present(passed)
     disagree = known & (passed.fillna(False).astype(bool).to_numpy() != computed)
     ck.flag(disagree, "passed", lambda i: (
         f"导出的是否合格为「{'合格' if passed.iat[i] else '不合格'}」，按本批次规则"
-        f"（{'40%理论+60%实操≥60' if weighted[i] else '理论与实操均≥60'}）应为「{'合格' if computed[i] else '不合格'}」；以规则为准"), "warning")
+        f"（{rules.PASS_RULES['weighted' if weighted[i] else 'both_parts']}）应为「{'合格' if computed[i] else '不合格'}」；以规则为准"), "warning")
 
 
 def fee_standards(con, ck: Checker, cols, n, batch):

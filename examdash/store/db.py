@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from examdash.domain import plan as plan_mod
 from examdash.config import EXAM_PLAN, TIMEZONE, db_path
+from examdash.domain import plan as plan_mod
+from examdash.domain import rules
 from examdash.store.sql_files import statement
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -52,6 +53,7 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False, p
         con.execute("set enable_optimistic_write = false")
         migrate(con)
         sync_plan(con, plan_mod.load_plan(plan_file))
+        sync_rules(con)
     return con
 
 
@@ -199,6 +201,30 @@ def sync_plan(con, plan: plan_mod.Plan) -> None:
             cur.execute("insert into provisional_fees values ($l, $f)", {"l": level, "f": fen})
         if changed:
             rebuild_results(cur, changed)
+            bump_version(cur)
+
+
+def sync_rules(con) -> None:
+    """Write the rules queries read (review statuses, score weights and pass mark) from domain/rules.py;
+    results are rebuilt when a weight or the mark changed."""
+    statuses = [(s, i, s in rules.REVIEW_OPEN) for i, s in enumerate(rules.REVIEW_STATUSES, start=1)]
+    score = (rules.THEORY_WEIGHT, rules.PRACTICAL_WEIGHT, rules.PASS_MARK)
+    cur = con.cursor()
+    try:
+        same = (cur.execute("select status, seq, is_open from review_statuses order by seq").fetchall() == statuses
+                and cur.execute("select * from score_rule").fetchall() == [score])
+    finally:
+        cur.close()
+    if same:
+        return
+    with transaction(con) as cur:
+        cur.execute("delete from review_statuses")
+        cur.executemany("insert into review_statuses values (?, ?, ?)", statuses)
+        changed = bool(cur.execute("select 1 from score_rule").fetchall())
+        cur.execute("delete from score_rule")
+        cur.execute("insert into score_rule values ($t, $p, $m)", {"t": score[0], "p": score[1], "m": score[2]})
+        if changed:
+            rebuild_results(cur, [r[0] for r in cur.execute("select distinct batch_code from results").fetchall()])
             bump_version(cur)
 
 

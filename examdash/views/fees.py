@@ -1,31 +1,34 @@
-"""What the fee pages show (费用 for staff, 本校费用 for a school), computed from the fee_* named queries.
+"""费用 (staff): per school and province charged / paid / balance, 多退少补, the unmatched-payment queue,
+and the statements (对账单) that 本校费用 uses too, from the fee_* named queries.
 
 Money stays integer fen until it is shown: tables get exact Decimal yuan, metrics yuan text, Excel
-cells yuan numbers converted from fen (examdash/fees.py has the rules and the statement).
+cells yuan numbers converted from fen (examdash/domain/fees.py has the rules).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from examdash import web
 from examdash.domain import fees
+from examdash.domain.money import (
+    balance_words,
+    settlement_words,
+    yuan,
+    yuan_cell,
+    yuan_text,
+)
 from examdash.store import db, queries
 from examdash.views import exports
-from examdash.domain.fees import yuan, yuan_text
+from examdash.views.common import date_texts, yuan_columns
 
 ALL_BATCHES = "全部批次"
-
-
-def _dates(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s).dt.strftime("%Y-%m-%d").astype("object").where(s.notna(), None)
-
-
-def _yuan_cols(df: pd.DataFrame, mapping: dict[str, str]) -> dict[str, pd.Series]:
-    return {label: df[col].map(yuan) for col, label in mapping.items()}
+RULES, AUTO_CHECK_BELOW = fees.RULES, fees.AUTO_CHECK_BELOW
 
 
 @dataclass
@@ -59,23 +62,23 @@ def balances_table(raw: pd.DataFrame) -> pd.DataFrame:
         "院校名称": raw.school_name,
         "省份": raw.province,
         "收费人次": raw.registrations.astype("int64"),
-        **_yuan_cols(raw, BALANCE_MONEY),
+        **yuan_columns(raw, BALANCE_MONEY),
         "状态": raw.status,
         "到账笔数": raw.payments.astype("int64"),
     })
 
 
-def staff(batch: str | None, province: str | None, school: str | None, price_batch: str) -> StaffFees:
+def build(run, batch: str | None, province: str | None, school: str | None, price_batch: str) -> StaffFees:
     """The 费用 page for staff. batch None means every batch (payments are per school, not per batch)."""
     p = {"batch": batch, "province": province, "school": school}
-    totals = web.query("fee_totals", **p).iloc[0]
-    pay_totals = web.query("fee_payment_totals").iloc[0]
-    bal = web.query("fee_balances", **p)
-    prov = web.query("fee_by_province", batch=batch, province=province)
-    sett = web.query("fee_settlement", **p)
-    queue_raw = web.query("fee_unmatched")
-    matched = web.query("fee_payment_list", province=province, school=school)
-    prices = web.query("fee_prices", batch=price_batch, province=province)
+    totals = run("fee_totals", **p).iloc[0]
+    pay_totals = run("fee_payment_totals").iloc[0]
+    bal = run("fee_balances", **p)
+    prov = run("fee_by_province", batch=batch, province=province)
+    sett = run("fee_settlement", **p)
+    queue_raw = run("fee_unmatched")
+    matched = run("fee_payment_list", province=province, school=school)
+    prices = run("fee_prices", batch=price_batch, province=province)
 
     period = ALL_BATCHES if batch is None else batch
     charged, paid = int(totals.charged_fen), int(totals.paid_fen)
@@ -98,13 +101,13 @@ def staff(batch: str | None, province: str | None, school: str | None, price_bat
         "省份": prov.province,
         "院校数": prov.schools.astype("int64"),
         "收费人次": prov.registrations.astype("int64"),
-        **_yuan_cols(prov, {"charged_fen": "应缴（元）", "paid_fen": "已缴（元）", "balance_fen": "余额（元）",
+        **yuan_columns(prov, {"charged_fen": "应缴（元）", "paid_fen": "已缴（元）", "balance_fen": "余额（元）",
                             "owed_fen": "欠费合计（元）", "credit_fen": "结余合计（元）"}),
         "欠费院校数": prov.schools_owing.astype("int64"),
-        **_yuan_cols(prov, {"settlement_fen": "多退少补（元）"}),
+        **yuan_columns(prov, {"settlement_fen": "多退少补（元）"}),
     })
     chart = pd.concat([
-        pd.DataFrame({"省份": prov.province, "项目": label, "金额（元）": prov[col].map(fees.yuan_cell)})
+        pd.DataFrame({"省份": prov.province, "项目": label, "金额（元）": prov[col].map(yuan_cell)})
         for label, col in (("应缴", "charged_fen"), ("已缴", "paid_fen"))
     ], ignore_index=True)
 
@@ -113,17 +116,17 @@ def staff(batch: str | None, province: str | None, school: str | None, price_bat
         "院校名称": sett.school_name,
         "省份": sett.province,
         "省级标准文号": sett.doc_no,
-        "标准生效日期": _dates(sett.standard_effective_date),
+        "标准生效日期": date_texts(sett.standard_effective_date),
         "涉及人次": sett.registrations.astype("int64"),
-        **_yuan_cols(sett, {"provisional_fen": "按暂行标准（元）", "final_fen": "按省级标准（元）"}),
+        **yuan_columns(sett, {"provisional_fen": "按暂行标准（元）", "final_fen": "按省级标准（元）"}),
         "多退少补": sett.action,
         "金额（元）": sett.settlement_fen.abs().map(yuan),
-        **_yuan_cols(sett, {"paid_fen": "已缴（元）", "balance_fen": "余额（元）"}),
+        **yuan_columns(sett, {"paid_fen": "已缴（元）", "balance_fen": "余额（元）"}),
     })
 
     queue = pd.DataFrame({
         "银行流水号": queue_raw.bank_ref,
-        "到账日期": _dates(queue_raw.paid_date),
+        "到账日期": date_texts(queue_raw.paid_date),
         "付款单位": queue_raw.payer,
         "金额（元）": queue_raw.amount_fen.map(yuan),
         "备注": queue_raw.remark,
@@ -141,7 +144,7 @@ def staff(batch: str | None, province: str | None, school: str | None, price_bat
         "单价（元）": prices.unit_fen.map(yuan),
         "单价依据": prices.price_basis,
         "来源（文号或暂行标准）": prices.price_source,
-        "标准生效日期": _dates(prices.standard_effective_date),
+        "标准生效日期": date_texts(prices.standard_effective_date),
         "暂行单价（元）": prices.provisional_unit_fen.map(yuan),
         "每人次多退少补（元）": prices.settlement_unit_fen.map(yuan),
     })
@@ -152,7 +155,7 @@ def staff(batch: str | None, province: str | None, school: str | None, price_bat
 def _payments_table(raw: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "银行流水号": raw.bank_ref,
-        "到账日期": _dates(raw.paid_date),
+        "到账日期": date_texts(raw.paid_date),
         "付款单位": raw.payer,
         "金额（元）": raw.amount_fen.map(yuan),
         "备注": raw.remark,
@@ -190,7 +193,7 @@ def balances_downloads(raw: pd.DataFrame, describe: str) -> dict:
     def numbers() -> pd.DataFrame:
         # Money stays numeric (float64 converted from fen, never summed as float): exports.neutralise
         # would prefix a negative amount written as text with an apostrophe.
-        return balances_table(raw).assign(**{label: raw[col].pipe(fees.money_cells) for col, label in BALANCE_MONEY.items()})
+        return balances_table(raw).assign(**{label: raw[col].pipe(money_cells) for col, label in BALANCE_MONEY.items()})
 
     builds = {
         "xlsx": lambda: exports.to_xlsx(numbers(), "院校费用余额"),
@@ -199,39 +202,38 @@ def balances_downloads(raw: pd.DataFrame, describe: str) -> dict:
     return {ext: (build, exports.file_name("费用余额", describe, ext), exports.MIME[ext]) for ext, build in builds.items()}
 
 
-def statement_file(code: str) -> Callable[[], bytes]:
-    """One school's 对账单 .xlsx, made on click (outside the script: the scope and connection are taken now)."""
-    query, con = web.bound_query(), web.con()
-    return lambda: fees.statement_xlsx(query, code, db.now(con))
+def statement_file(run, con, code: str) -> Callable[[], bytes]:
+    """One school's 对账单 .xlsx, made on click: `run` must not need the session (web.bound_query)."""
+    return lambda: statement_xlsx(run, code, db.now(con))
 
 
-def all_statements(province: str | None, school: str | None):
-    """A callable for a deferred download: every listed school's statement in a .zip. It runs on
-    another thread when clicked, so it carries the signed-in scope instead of reading the session."""
-    scope, con = web.scope(), web.con()
+def all_statements(con, scope: queries.Scope, province: str | None, school: str | None) -> Callable[[], bytes]:
+    """Every listed school's statement in a .zip, made on click (another thread, outside the script: it
+    carries the signed-in scope instead of reading the session)."""
+    def build_zip() -> bytes:
+        return statements_zip(lambda name, **params: queries.run(con, name, params, scope), province, school,
+                              at=db.now(con))
 
-    def build() -> bytes:
-        return fees.statements_zip(lambda name, **params: queries.run(con, name, params, scope), province, school,
-                                   at=db.now(con))
-
-    return build
+    return build_zip
 
 
-def money_config(df: pd.DataFrame) -> dict:
-    """Column settings showing every yuan column with two decimals (the values are exact Decimals)."""
-    import streamlit as st
-
-    return {c: st.column_config.NumberColumn(c, format="%.2f") for c in df.columns if c.endswith("（元）")}
-
-
-def show_table(df: pd.DataFrame, key: str) -> None:
-    import streamlit as st
-
-    st.dataframe(df, hide_index=True, column_config=money_config(df), key=key)
+def assign(con, user, bank_ref: str, school_code: str | None, note: str | None) -> str | None:
+    """Staff decide which school a bank line belongs to (audited in the domain); why not, or None."""
+    if school_code is None:
+        return "请先选择院校。"
+    try:
+        fees.assign_payment(con, bank_ref, school_code, user.username, note=note)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
-def school_choices() -> pd.DataFrame:
-    options = web.query("filter_options")
+def rematch(con, user) -> str:
+    return f"重新匹配完成：{fees.rematch(con, user.username)} 笔到账匹配到院校。"
+
+
+def school_choices(run) -> pd.DataFrame:
+    options = run("filter_options")
     return options[options.kind == "school"][["code", "name", "province"]].reset_index(drop=True)
 
 
@@ -250,59 +252,148 @@ def assignable(view: StaffFees) -> tuple[list[str], dict[str, str], dict[str, li
     return options, labels, cands
 
 
-@dataclass
-class SchoolFees:
-    school_code: str
-    school_name: str
-    province: str | None
-    metrics: list[tuple[str, str, str]]
-    per_batch: pd.DataFrame
-    lines: pd.DataFrame
-    payments: pd.DataFrame
-    statement_name: str
+def _query_fn(con_or_query_fn):
+    """A query function (name, **params) -> frame: web.query as given, or a full-scope runner over a connection."""
+    if hasattr(con_or_query_fn, "execute"):
+        from examdash.store import queries
+
+        con = con_or_query_fn
+        return lambda name, **params: queries.run(con, name, params)
+    return con_or_query_fn
 
 
-def school() -> SchoolFees:
-    """本校费用: the signed-in school's own statement. The school comes from the identity only."""
-    user = web.require("school")
-    code = user.school_code
-    bal = web.query("fee_balances", school=code)
-    lines = web.query("fee_lines", school=code)
-    batches = web.query("fee_school_batches", school=code)
-    pays = web.query("fee_payment_list", school=code)
-    charged = int(bal.charged_fen.sum())
-    paid = int(bal.paid_fen.sum())
-    settlement = int(lines.settlement_fen.sum())
-    province = bal.province.iat[0] if len(bal) else (lines.province.iat[0] if len(lines) else None)
-    metrics = [
-        ("应缴", f"{yuan_text(charged)} 元", f"{int(lines.registrations.sum()):,} 人次，全部批次"),
-        ("已缴", f"{yuan_text(paid)} 元", f"{len(pays):,} 笔到账（按银行流水号计）"),
-        ("余额", f"{yuan_text(paid - charged)} 元", fees.balance_words(paid - charged)),
-        ("多退少补", fees.settlement_words(settlement), "按暂行标准收取、考后当年公布省级标准的差额（已计入应缴）"),
-    ]
+def _date_text(v) -> str | None:
+    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, (dt.date, pd.Timestamp)):
+        return f"{v:%Y-%m-%d}"
+    return str(v)
+
+
+TOTAL = "合计"
+
+
+def _statement_inputs(q, school: str | None, province: str | None = None) -> dict[str, pd.DataFrame]:
+    """The four scoped queries behind statements, over every batch: one school's, or all at once."""
+    return {
+        "balances": q("fee_balances", school=school, province=province),
+        "batches": q("fee_school_batches", school=school, province=province),
+        "lines": q("fee_lines", school=school, province=province),
+        "payments": q("fee_payment_list", school=school, province=province),
+    }
+
+
+def _made_at(con_or_query_fn, at: dt.datetime | None) -> dt.datetime:
+    """When a statement is made, on the app's clock (callers holding only a query function pass it)."""
+    return at or db.now(con_or_query_fn if hasattr(con_or_query_fn, "execute") else None)
+
+
+def statement_frames(con_or_query_fn, school_code: str, at: dt.datetime | None = None) -> dict[str, pd.DataFrame]:
+    """The 对账单 of one school as sheets: 汇总, 分批次, 报名费用明细, 到账记录, 计费规则.
+    With a school-scoped query function only that school's own rows can appear."""
+    return _statement_sheets(_statement_inputs(_query_fn(con_or_query_fn), school_code), school_code,
+                             _made_at(con_or_query_fn, at))
+
+
+def _statement_sheets(inputs: dict[str, pd.DataFrame], school_code: str, at: dt.datetime) -> dict[str, pd.DataFrame]:
+    bal, batches, lines, pays = (inputs[k] for k in ("balances", "batches", "lines", "payments"))
+    row = bal.iloc[0] if len(bal) else None
+    charged = int(row.charged_fen) if row is not None else 0
+    paid = int(row.paid_fen) if row is not None else 0
+    settlement = int(lines.settlement_fen.sum()) if len(lines) else 0
+    name = row.school_name if row is not None else (lines.school_name.iat[0] if len(lines) else school_code)
+    province = row.province if row is not None else (lines.province.iat[0] if len(lines) else None)
+    balance = paid - charged
+    summary = pd.DataFrame({
+        "项目": ["院校代码", "院校名称", "省份", "收费人次", "应缴合计", "已到账合计", "余额", "其中多退少补", "到账笔数",
+                "生成时间"],
+        "内容": [school_code, name, province, f"{int(lines.registrations.sum()) if len(lines) else 0}",
+                f"{yuan_text(charged)} 元", f"{yuan_text(paid)} 元", balance_words(balance), settlement_words(settlement),
+                f"{len(pays)}", f"{at:%Y-%m-%d %H:%M}"],
+        # Numbers in a column of their own: exports.neutralise treats text beginning with '-' as a formula.
+        "金额（元）": money_cells([None, None, None, None, charged, paid, balance, settlement, None, None]),
+    })
     per_batch = pd.DataFrame({
         "考试批次": batches.batch_code,
-        "考试日期": _dates(batches.exam_date),
+        "批次名称": batches.batch_name,
+        "考试日期": batches.exam_date.map(_date_text),
         "收费人次": batches.registrations.astype("int64"),
-        **_yuan_cols(batches, {"charged_fen": "应缴（元）", "settlement_fen": "其中多退少补（元）",
-                               "paid_fen": "冲抵到账（元）", "balance_fen": "余额（元）"}),
+        "应缴（元）": batches.charged_fen.pipe(money_cells),
+        "其中多退少补（元）": batches.settlement_fen.pipe(money_cells),
+        "冲抵到账（元）": batches.paid_fen.pipe(money_cells),
+        "余额（元）": batches.balance_fen.pipe(money_cells),
     })
-    line_table = pd.DataFrame({
+    per_batch = _with_total(per_batch, "考试批次", {
+        "收费人次": int(batches.registrations.sum()), "应缴（元）": yuan_cell(batches.charged_fen.sum()),
+        "其中多退少补（元）": yuan_cell(batches.settlement_fen.sum()), "冲抵到账（元）": yuan_cell(batches.paid_fen.sum()),
+        "余额（元）": yuan_cell(batches.balance_fen.sum())})
+    detail = pd.DataFrame({
         "考试批次": lines.batch_code,
         "级别": lines.level,
         "收费人次": lines.registrations.astype("int64"),
-        "单价（元）": lines.unit_fen.map(yuan),
+        "单价（元）": lines.unit_fen.pipe(money_cells),
         "单价依据": lines.price_basis,
-        "单价来源": lines.price_source,
-        **_yuan_cols(lines, {"amount_fen": "应缴（元）", "settlement_fen": "多退少补（元）"}),
+        "单价来源（文号或暂行标准）": lines.price_source,
+        "标准生效日期": lines.standard_effective_date.map(_date_text),
+        "应缴（元）": lines.amount_fen.pipe(money_cells),
+        "暂行单价（元）": lines.provisional_unit_fen.pipe(money_cells),
+        "按暂行标准应收（元）": lines.provisional_amount_fen.pipe(money_cells),
+        "多退少补（元）": lines.settlement_fen.pipe(money_cells),
     })
-    pay_table = pd.DataFrame({
+    detail = _with_total(detail, "考试批次", {
+        "收费人次": int(lines.registrations.sum()), "应缴（元）": yuan_cell(lines.amount_fen.sum()),
+        "多退少补（元）": yuan_cell(lines.settlement_fen.sum())})
+    payments = pd.DataFrame({
         "银行流水号": pays.bank_ref,
-        "到账日期": _dates(pays.paid_date),
+        "到账日期": pays.paid_date.map(_date_text),
         "付款单位": pays.payer,
-        "金额（元）": pays.amount_fen.map(yuan),
+        "金额（元）": pays.amount_fen.pipe(money_cells),
         "备注": pays.remark,
         "匹配方式": pays.match_method,
+        "匹配置信度": pd.to_numeric(pays.match_confidence).astype("float64"),
+        "认领人": pays.assigned_by,
     })
-    name = user.school_name or (bal.school_name.iat[0] if len(bal) else code)
-    return SchoolFees(code, name, province, metrics, per_batch, line_table, pay_table, fees.statement_file_name(code, name))
+    payments = _with_total(payments, "银行流水号", {"金额（元）": yuan_cell(pays.amount_fen.sum())})
+    rules = pd.DataFrame({"计费规则": list(fees.RULES)})
+    return {"汇总": summary, "分批次": per_batch, "报名费用明细": detail, "到账记录": payments, "计费规则": rules}
+
+
+def money_cells(fens) -> pd.Series:
+    """Yuan numbers for Excel cells (float64, NaN where there is no amount), converted from fen."""
+    return pd.Series([yuan_cell(v) for v in fens], dtype="float64", 
+                     index=fens.index if isinstance(fens, pd.Series) else None)
+
+
+def _with_total(df: pd.DataFrame, label_col: str, values: dict) -> pd.DataFrame:
+    """Append a 合计 row, keeping numeric columns numeric (text cells get neutralised on export)."""
+    total = pd.DataFrame([{label_col: TOTAL, **values}])
+    out = pd.concat([df, total], ignore_index=True)
+    for col in df.columns:
+        if col != label_col and pd.api.types.is_numeric_dtype(df[col]):
+            out[col] = pd.to_numeric(out[col])
+    return out
+
+
+def statement_xlsx(con_or_query_fn, school_code: str, at: dt.datetime | None = None) -> bytes:
+    """The school's 对账单 as an .xlsx (several sheets), from a connection or a query function."""
+    return exports.to_xlsx(statement_frames(con_or_query_fn, school_code, at))
+
+
+def statement_file_name(school_code: str, school_name: str | None) -> str:
+    return exports.file_name("费用对账单", f"{school_code}_{school_name or ''}", "xlsx")
+
+
+def statements_zip(con_or_query_fn, province: str | None = None, school: str | None = None,
+                   at: dt.datetime | None = None) -> bytes:
+    """Every listed school's 对账单 (the same workbook statement_xlsx makes) in one .zip, the queries
+    run once for all schools."""
+    inputs = _statement_inputs(_query_fn(con_or_query_fn), school, province)
+    at = _made_at(con_or_query_fn, at)
+    parts = {k: dict(tuple(df.groupby("school_code", sort=False))) for k, df in inputs.items()}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for code, name in zip(inputs["balances"].school_code, inputs["balances"].school_name):
+            mine = {k: parts[k].get(code, inputs[k].iloc[0:0]).reset_index(drop=True) for k in inputs}
+            zf.writestr(statement_file_name(code, name), exports.to_xlsx(_statement_sheets(mine, code, at)))
+    return buf.getvalue()
+

@@ -1,4 +1,4 @@
-"""What the import page calls: check an upload, report on it, write it, show the history."""
+"""导入 (admin): check an upload (read in a child process), report on it, write it, show the history."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import streamlit as st
 
-from examdash import config, web
+from examdash import config
 from examdash.importers import ImportResult, Issue, import_file
 from examdash.importers.kinds import KINDS
+from examdash.views.common import Run
 
 KIND_LABELS = {k: f"{spec.label}（{k}）" for k, spec in KINDS.items()}
 HISTORY_COLUMNS = {"import_id": "编号", "imported_at": "时间", "imported_by": "操作人", "kind": "类型", "file_name": "文件",
@@ -26,11 +26,11 @@ class Upload:
     data: bytes
 
 
-def demo_store_refusal() -> str | None:
+def demo_store_refusal(con) -> str | None:
     """Why this store takes no imports (it has demo accounts with published passwords), or None."""
     from examdash import demo
 
-    return demo.real_data_refusal(web.con(), config.db_path())
+    return demo.real_data_refusal(con, config.db_path())
 
 
 def too_large(upload: Upload) -> str | None:
@@ -41,10 +41,9 @@ def too_large(upload: Upload) -> str | None:
     return None
 
 
-def _run(upload: Upload, kind: str, batch: str | None, dry_run: bool, progress, sheet: str | None = None,
+def _run(con, user, upload: Upload, kind: str, batch: str | None, dry_run: bool, progress, sheet: str | None = None,
          confirm: bool = False) -> ImportResult:
-    user = web.require("admin")
-    refusal = demo_store_refusal()
+    refusal = demo_store_refusal(con)
     if refusal:  # the page says so first; this holds whatever calls in
         result = ImportResult(kind=kind, file_name=upload.name)
         result.issues.append(Issue(None, None, refusal))
@@ -52,31 +51,31 @@ def _run(upload: Upload, kind: str, batch: str | None, dry_run: bool, progress, 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.data)
-        return import_file(web.con(), kind, path, batch=batch, actor=user.username, dry_run=dry_run,
+        return import_file(con, kind, path, batch=batch, actor=user.username, dry_run=dry_run,
                            file_name=upload.name, db_file=config.db_path(), progress=progress, sheet=sheet,
                            confirm=confirm, isolated=True)
 
 
-def check(upload: Upload, kind: str, batch: str | None, progress, sheet: str | None = None) -> ImportResult:
+def check(con, user, memo: dict, version: int, upload: Upload, kind: str, batch: str | None, progress,
+          sheet: str | None = None) -> ImportResult:
     """Validate and count what would change, writing nothing.
 
-    Kept per session for the same bytes, kind, batch, sheet and data version, so the page's reruns do
-    not re-read a large file.
+    Kept in `memo` (the session's) for the same bytes, kind, batch, sheet and data `version`, so the
+    page's reruns do not re-read a large file.
     """
-    key = ("_imports_check", hashlib.sha256(upload.data).hexdigest(), kind, batch, sheet, web.data_version())
-    memo = st.session_state.setdefault("_imports_checked", {})
+    key = ("_imports_check", hashlib.sha256(upload.data).hexdigest(), kind, batch, sheet, version)
     if key not in memo:
         if len(memo) > 20:
             memo.clear()
-        memo[key] = _run(upload, kind, batch, True, progress, sheet)
+        memo[key] = _run(con, user, upload, kind, batch, True, progress, sheet)
     return memo[key]
 
 
-def write(upload: Upload, kind: str, batch: str | None, progress, sheet: str | None = None,
+def write(con, user, upload: Upload, kind: str, batch: str | None, progress, sheet: str | None = None,
           confirm: bool = False) -> ImportResult:
     """Validate again (the database may have changed since the check) and write in one transaction.
     `confirm`: the user ticked that they checked the impacts on linked data the check showed."""
-    return _run(upload, kind, batch, False, progress, sheet, confirm)
+    return _run(con, user, upload, kind, batch, False, progress, sheet, confirm)
 
 
 def report(result: ImportResult) -> pd.DataFrame:
@@ -93,7 +92,7 @@ def mapping(result: ImportResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["文件中的列", "识别为"])
 
 
-def history() -> pd.DataFrame:
-    df = web.query_live("import_history")
+def history(run: Run) -> pd.DataFrame:
+    df = run("import_history")
     df["kind"] = df["kind"].map(lambda k: KINDS[k].label if k in KINDS else k)
     return df.rename(columns=HISTORY_COLUMNS)

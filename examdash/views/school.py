@@ -1,4 +1,4 @@
-"""The school leader's portal: their school's figures beside the province and the nation.
+"""本校成绩: a school leader's results beside the province's and the nation's, and their candidates.
 
 The school comes from the signed-in identity only; every scoped query also binds it as
 $scope_school, so even a wrong parameter cannot reach another school's rows.
@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from examdash import web
-from examdash.views import common as analytics, exports
-from examdash.web import charts
-from examdash.views.overview import pct
+from examdash.domain.rules import PASS_RULES
+from examdash.views import exports
+from examdash.views.common import Run, pct
+from examdash.views.scores import score_frame
 
 
 @dataclass
@@ -27,25 +27,24 @@ class SchoolView:
     withheld: str | None = None  # why some provincial figures are not shown
 
 
-def _school_province(code: str) -> str | None:
-    options = web.query("school_profile", school=code)
+def _school_province(run: Run, code: str) -> str | None:
+    options = run("school_profile", school=code)
     return options["province"].iat[0] if len(options) else None
 
 
-def school_view(batch: str) -> SchoolView:
-    user = web.require("school")
+def build(run: Run, user, batch: str) -> SchoolView:
     code = user.school_code
-    own = web.query("school_results_by_level", batch=batch, school=code)
-    province = _school_province(code)
-    prov = web.query("peer_rates_by_level", batch=batch, province=province)
-    nation = web.query("peer_rates_by_level", batch=batch, province=None)
+    own = run("school_results_by_level", batch=batch, school=code)
+    province = _school_province(run, code)
+    prov = run("peer_rates_by_level", batch=batch, province=province)
+    nation = run("peer_rates_by_level", batch=batch, province=None)
     rows = []
     for label, df in (("本校", own), (f"本省（{province}）", prov), ("全国", nation)):
         for r in df.itertuples():
             rows.append({"范围": label, "级别": r.level, "报名": r.registered, "实考": r.sat, "合格": r.passed,
                          "合格率": r.pass_rate})
     comp = pd.DataFrame(rows, columns=["范围", "级别", "报名", "实考", "合格", "合格率"])
-    rules = "；".join(f"{r.level}：{charts.RULE_LABELS[r.pass_rule]}" for r in nation.itertuples())
+    rules = "；".join(f"{r.level}：{PASS_RULES[r.pass_rule]}" for r in nation.itertuples())
     table = comp.assign(合格率=comp["合格率"].map(pct))
     missing = [lv for lv in own.level if lv not in set(prov.level)]
     withheld = (f"本省{'、'.join(missing)}的参考院校不足 3 所，不显示本省对比（以免推算出其他院校的成绩）。"
@@ -60,13 +59,11 @@ def school_view(batch: str) -> SchoolView:
     return SchoolView(code, user.school_name or code, province, metrics, comp, table, withheld)
 
 
-def candidates(batch: str) -> pd.DataFrame:
+def candidates(run: Run, user, batch: str) -> pd.DataFrame:
     """The school's own candidates with their latest scores, in full (they are the school's own)."""
-    user = web.require("school")
-    return analytics.score_frame(web.query("candidate_scores", batch=batch, school=user.school_code), masked=False)
+    return score_frame(run("candidate_scores", batch=batch, school=user.school_code), masked=False)
 
 
-def downloads(batch: str, table: pd.DataFrame) -> dict:
+def downloads(user, batch: str, table: pd.DataFrame) -> dict:
     """ext -> (build, file name, MIME type) of the school's score table (built on click)."""
-    user = web.require("school")
     return exports.table_files(table, "本校成绩表", f"{user.school_code}_{batch}", "成绩")

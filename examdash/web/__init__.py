@@ -21,15 +21,15 @@ import pandas as pd
 import streamlit as st
 
 from examdash import config
-from examdash.domain import auth
-from examdash.store import db, queries
+from examdash.domain import auth, rules
 from examdash.domain.auth import User
+from examdash.store import db, queries
 
 USER_KEY = "_examdash_user"
 SEEN_KEY = "_examdash_last_seen"
 METHOD_KEY = "_examdash_login_method"  # "password" or "oidc"
 GUARD_KEY = "_examdash_guard"
-STAFF = ("admin", "staff")
+STAFF = rules.STAFF_ROLES
 _LOG = logging.getLogger("examdash")
 
 
@@ -139,6 +139,29 @@ def require(*roles: str) -> User:
         st.error("无权访问此页面：您的账号角色不能查看这里的数据。")
         st.stop()
     return user
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a page hands its view: who is signed in, a query runner scoped to them (cached per data
+    version), the app's day, and the connection for the page's actions."""
+
+    user: User
+    run: Callable[..., pd.DataFrame]
+    today: dt.date
+    con: object
+
+
+def page(*roles: str) -> Page:
+    """Stop the page unless the identity has one of the roles; else what its view needs."""
+    user = require(*roles)
+    return Page(user, query, today(), con())
+
+
+def money_table(df: pd.DataFrame, key: str) -> None:
+    """A table whose yuan columns (named …（元）) show two decimals (the values are exact Decimals)."""
+    config = {c: st.column_config.NumberColumn(c, format="%.2f") for c in df.columns if c.endswith("（元）")}
+    st.dataframe(df, hide_index=True, column_config=config, key=key)
 
 
 def scope():
@@ -256,7 +279,7 @@ def download_button(container, label: str, build: Callable[[], bytes | tuple[byt
                               mime=mime, key=key, on_click="ignore", disabled=disabled)
 
 
-ROLE_LABELS = auth.ROLES
+ROLE_LABELS = rules.ROLES
 AuthError = auth.AuthError
 
 

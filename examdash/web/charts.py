@@ -10,7 +10,6 @@ import plotly.graph_objects as go
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, WenQuanYi Micro Hei, sans-serif"
 LEVEL_COLORS = {"初级": "#4C78A8", "中级": "#F58518"}
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D"]
-RULE_LABELS = {"both_parts": "理论与实操均≥60分", "weighted": "40%理论+60%实操≥60分"}
 
 
 def _layout(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Figure:
@@ -137,3 +136,18 @@ def heatmap(df: pd.DataFrame, title: str) -> go.Figure:
     fig.update_xaxes(title="理论成绩", type="category")
     fig.update_yaxes(title="实操成绩", type="category")
     return _layout(fig, title, height=460)
+
+
+STATUS_COLORS = {"已提交": "#4C78A8", "复核中": "#F58518", "维持": "#54A24B", "更正": "#E45756", "驳回": "#9D755D"}
+
+
+def review_status_bars(by_school: pd.DataFrame) -> go.Figure:
+    """Review items per school, stacked by status, one colour per status whatever statuses occur."""
+    fig = bar(by_school, "院校", "复核项", title="各院校复核项（按状态）", x_title="院校", y_title="复核项",
+                     color="状态")
+    for trace in fig.data:
+        trace.marker.color = STATUS_COLORS.get(trace.name)
+    fig.update_layout(barmode="stack")
+    if len(by_school) and by_school.groupby("院校")["复核项"].sum().max() <= 10:
+        fig.update_yaxes(dtick=1)
+    return fig

@@ -3,49 +3,14 @@ every page, remembered across pages and mirrored in the URL so a view can be lin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pandas as pd
 import streamlit as st
 
 from examdash import web
+from examdash.views.common import FIELDS, Filters, current_batch
 
 ALL = "全部"
-FIELDS = ("batch", "level", "province", "site", "school", "candidate_type")
 LABELS = {"batch": "考试批次", "level": "级别", "province": "省份（院校所在）", "site": "考点", "school": "院校",
           "candidate_type": "考生类型"}
-
-
-@dataclass(frozen=True)
-class Filters:
-    batch: str
-    level: str | None = None
-    province: str | None = None
-    site: str | None = None
-    school: str | None = None
-    candidate_type: str | None = None
-
-    def params(self, *names: str) -> dict:
-        """Bound parameters for a query that takes these filters."""
-        return {n: getattr(self, n) for n in (names or FIELDS)}
-
-    def describe(self) -> str:
-        """The filters as words, for file names and captions."""
-        parts = [self.batch] + [v for v in (self.level, self.province, self.site, self.school, self.candidate_type) if v]
-        return "_".join(parts)
-
-
-def current_batch(batches, today) -> str:
-    """The batch people are working on today: one in its publicity week, else the next exam, else the latest."""
-    b = batches.assign(ps=pd.to_datetime(batches.publicity_start).dt.date, pe=pd.to_datetime(batches.publicity_end).dt.date,
-                       ex=pd.to_datetime(batches.exam_date).dt.date)
-    live = b[(b.ps <= today) & (b.pe >= today)]
-    if len(live):
-        return live.iloc[0].batch_code
-    upcoming = b[b.ex >= today].sort_values("ex")
-    if len(upcoming):
-        return upcoming.iloc[0].batch_code
-    return b.sort_values("ex").iloc[-1].batch_code
 
 
 def _store(field: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from examdash.domain.rules import STAFF_ROLES
+
 
 class PageSpec(NamedTuple):
     path: str
@@ -12,7 +14,7 @@ class PageSpec(NamedTuple):
     roles: tuple[str, ...]
 
 
-STAFF = ("admin", "staff")
+STAFF = STAFF_ROLES
 PAGES = [
     PageSpec("app_pages/overview.py", "总览", "overview", STAFF),
     PageSpec("app_pages/registrations.py", "报名", "registrations", STAFF),

@@ -3,8 +3,9 @@
 -- grain: one row per valid registration (batch, id_no, level); province is the school's
 -- params: $batch
 -- Verdict: sat = signed in (已签到 or 违纪) or, without a sign-in row, a score that is not 缺考;
--- 违纪 never passes; otherwise the batch/level pass rule decides (both_parts: each part >= 60,
--- weighted: 0.4 theory + 0.6 practical >= 60). No score yet means no verdict (null).
+-- 违纪 never passes; otherwise the batch/level pass rule decides (both_parts: each part reaches the pass
+-- mark; weighted: the weighted total does), with the weights and the mark of score_rule (filled from
+-- examdash/domain/rules.py). No score yet means no verdict (null).
 insert into results
 with regs as (
     select * from registrations where batch_code = $batch and status = '正常'
@@ -51,8 +52,10 @@ verdicts as (
             when attendance_status = '缺考' or absent then false
             when attendance_status = '违纪' then false
             when score_version is null then null
-            when rule = 'weighted' then 0.4 * theory + 0.6 * practical >= 60
-            else theory >= 60 and practical >= 60
+            when rule = 'weighted'
+                then (select theory_weight from score_rule) * theory + (select practical_weight from score_rule) * practical
+                    >= (select pass_mark from score_rule)
+            else theory >= (select pass_mark from score_rule) and practical >= (select pass_mark from score_rule)
         end as passed,
         supplied_passed
     from joined
