@@ -1,15 +1,15 @@
-"""CLI commands beyond the foundation: users, backup and restore."""
+"""`users …`: accounts (add, disable, enable, reset-password, list) and the demo's logins."""
 
 from __future__ import annotations
 
 import getpass
 import sys
-from pathlib import Path
 
+from examdash.domain.rules import ROLES
 from examdash.store import db
 
 
-def add_commands(sub) -> None:
+def add(sub) -> None:
     u = sub.add_parser("users", help="账号管理：add | disable | enable | reset-password | list | demo-logins")
     us = u.add_subparsers(dest="users_cmd", required=True)
     add = us.add_parser("add", help="新建账号（密码从提示或标准输入读取，绝不从命令行参数读取）")
@@ -28,12 +28,6 @@ def add_commands(sub) -> None:
     us.add_parser("list")
     us.add_parser("demo-logins", help="打印演示账号（仅演示数据库）")
 
-    b = sub.add_parser("backup", help="把整个数据库导出到一个目录（Parquet + 建表语句）")
-    b.add_argument("dir", type=Path)
-    r = sub.add_parser("restore", help="从 backup 目录恢复数据库")
-    r.add_argument("dir", type=Path)
-    r.add_argument("--force", action="store_true", help="覆盖已存在的数据库文件")
-
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin or not sys.stdin.isatty():
@@ -44,42 +38,7 @@ def _read_password(from_stdin: bool) -> str:
     return first
 
 
-def dispatch(args, path) -> int:
-    if args.cmd == "users":
-        return _users(args, path)
-    if args.cmd == "backup":
-        return _backup(args, path)
-    if args.cmd == "restore":
-        return _restore(args, path)
-    raise ValueError(args.cmd)
-
-
-def _backup(args, path: Path) -> int:
-    target = args.dir
-    if target.exists() and any(target.iterdir()):
-        print(f"错误：备份目录 {target} 已存在且不为空，请指定一个新目录", file=sys.stderr)
-        return 2
-    con = db.connect(path)
-    target.mkdir(parents=True, exist_ok=True)
-    db.backup(con, target)
-    con.close()
-    print(f"已备份 {path} 到 {target}")
-    return 0
-
-
-def _restore(args, path: Path) -> int:
-    if not (args.dir / "schema.sql").exists():
-        print(f"错误：{args.dir} 不是备份目录（缺少 schema.sql）", file=sys.stderr)
-        return 2
-    if path.exists() and not args.force:
-        print(f"错误：数据库 {path} 已存在；确认覆盖请加 --force", file=sys.stderr)
-        return 2
-    db.restore(args.dir, path)
-    print(f"已从 {args.dir} 恢复到 {path}")
-    return 0
-
-
-def _users(args, path) -> int:
+def run(args, path) -> int:
     from examdash.domain import auth
 
     con = db.connect(path)
@@ -87,7 +46,7 @@ def _users(args, path) -> int:
         if args.users_cmd == "add":
             user = auth.create_user(con, args.username, args.name or args.username, args.role,
                                     _read_password(args.password_stdin), school_code=args.school, email=args.email)
-            print(f"已创建账号 {user.username}（{auth.ROLES[user.role]}）")
+            print(f"已创建账号 {user.username}（{ROLES[user.role]}）")
         elif args.users_cmd in ("disable", "enable"):
             auth.set_active(con, args.username, args.users_cmd == "enable", "cli")
             print(f"账号 {args.username} 已{'启用' if args.users_cmd == 'enable' else '停用'}")
@@ -105,7 +64,7 @@ def _users(args, path) -> int:
                 return 0
             print("演示账号（仅演示数据，勿用于真实数据）：")
             for username, display, role, school in demo.demo_users(con):
-                print(f"  {username:<8} / {demo.DEMO_PASSWORD[role]:<16} {auth.ROLES[role]} {display}")
+                print(f"  {username:<8} / {demo.DEMO_PASSWORD[role]:<16} {ROLES[role]} {display}")
     except auth.AuthError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1

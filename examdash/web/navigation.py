@@ -1,4 +1,8 @@
-"""The pages of the app and the roles that may open them (app.py builds st.navigation from this)."""
+"""The pages of the app and the roles that may open them (app.py builds st.navigation from this).
+
+One name per page: the stem is the page script (app_pages/<stem>.py), its view (examdash/views/<stem>.py),
+its AppTest (tests/pages/test_<stem>.py) and its URL path (/<stem>); the title is its menu entry.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +10,36 @@ from typing import NamedTuple
 
 from examdash.domain.rules import STAFF_ROLES
 
+ADMIN, SCHOOL = ("admin",), ("school",)
+
 
 class PageSpec(NamedTuple):
-    path: str
+    stem: str
     title: str
-    url: str
     roles: tuple[str, ...]
 
+    @property
+    def path(self) -> str:
+        return f"app_pages/{self.stem}.py"
 
-STAFF = STAFF_ROLES
+    @property
+    def url(self) -> str:
+        return self.stem
+
+
 PAGES = [
-    PageSpec("app_pages/overview.py", "总览", "overview", STAFF),
-    PageSpec("app_pages/registrations.py", "报名", "registrations", STAFF),
-    PageSpec("app_pages/attendance.py", "考勤", "attendance", STAFF),
-    PageSpec("app_pages/scores.py", "成绩", "scores", STAFF),
-    PageSpec("app_pages/fees.py", "费用", "fees", STAFF),
-    PageSpec("app_pages/reviews.py", "复核", "reviews", STAFF),
-    PageSpec("app_pages/imports.py", "导入", "imports", ("admin",)),
-    PageSpec("app_pages/users.py", "用户", "users", ("admin",)),
-    PageSpec("app_pages/audit.py", "审计日志", "audit", ("admin",)),
-    PageSpec("app_pages/school.py", "本校成绩", "school", ("school",)),
-    PageSpec("app_pages/school_fees.py", "本校费用", "school-fees", ("school",)),
-    PageSpec("app_pages/school_reviews.py", "成绩复核申请", "school-reviews", ("school",)),
+    PageSpec("overview", "总览", STAFF_ROLES),
+    PageSpec("registrations", "报名", STAFF_ROLES),
+    PageSpec("attendance", "考勤", STAFF_ROLES),
+    PageSpec("scores", "成绩", STAFF_ROLES),
+    PageSpec("fees", "费用", STAFF_ROLES),
+    PageSpec("reviews", "复核", STAFF_ROLES),
+    PageSpec("imports", "导入", ADMIN),
+    PageSpec("users", "用户", ADMIN),
+    PageSpec("audit", "审计日志", ADMIN),
+    PageSpec("school", "本校成绩", SCHOOL),
+    PageSpec("school_fees", "本校费用", SCHOOL),
+    PageSpec("school_reviews", "成绩复核申请", SCHOOL),
 ]
 
 

@@ -1,0 +1,42 @@
+"""`backup DIR` / `restore DIR`: the whole database as Parquet and back (a restore runs only the
+statements a backup writes)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from examdash.store import db
+
+
+def add(sub) -> None:
+    b = sub.add_parser("backup", help="把整个数据库导出到一个目录（Parquet + 建表语句）")
+    b.add_argument("dir", type=Path)
+    r = sub.add_parser("restore", help="从 backup 目录恢复数据库")
+    r.add_argument("dir", type=Path)
+    r.add_argument("--force", action="store_true", help="覆盖已存在的数据库文件")
+
+
+def run_backup(args, path: Path) -> int:
+    target = args.dir
+    if target.exists() and any(target.iterdir()):
+        print(f"错误：备份目录 {target} 已存在且不为空，请指定一个新目录", file=sys.stderr)
+        return 2
+    con = db.connect(path)
+    target.mkdir(parents=True, exist_ok=True)
+    db.backup(con, target)
+    con.close()
+    print(f"已备份 {path} 到 {target}")
+    return 0
+
+
+def run_restore(args, path: Path) -> int:
+    if not (args.dir / "schema.sql").exists():
+        print(f"错误：{args.dir} 不是备份目录（缺少 schema.sql）", file=sys.stderr)
+        return 2
+    if path.exists() and not args.force:
+        print(f"错误：数据库 {path} 已存在；确认覆盖请加 --force", file=sys.stderr)
+        return 2
+    db.restore(args.dir, path)
+    print(f"已从 {args.dir} 恢复到 {path}")
+    return 0
