@@ -1,111 +1,29 @@
 """Shared fixtures: the seeded demo exports, a demo database built from them through the importers,
-per-test copies of it, and helpers to write small export files and compare whole databases.
+per-test copies of it, the app on a copy (AppTest), and the deferred downloads a page registers.
+Helpers that are not fixtures are in helpers.py.
 
 Every row of test data comes from examdash.demo (seed 20230527), never from data/.
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from pathlib import Path
 
-import pandas as pd
+import analytics_expected as ex
 import pytest
+from helpers import DEMO_CANDIDATES, DEMO_SEED, copy_db, sha256_file, table_snapshot
 
 from examdash import demo
-from examdash.domain import ids
 from examdash.importers import import_file
 from examdash.store import db
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_SEED = 20230527
-DEMO_CANDIDATES = 6000
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def copy_db(src: Path, dst: Path) -> Path:
-    """Copy a closed DuckDB file (and its WAL if one was left behind)."""
-    shutil.copyfile(src, dst)
-    wal = Path(str(src) + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, Path(str(dst) + ".wal"))
-    return dst
-
-
-def table_snapshot(con) -> dict[str, list[tuple]]:
-    """{table: every row, sorted} for each base table of the main schema, to compare before/after."""
-    cur = con.cursor()
-    try:
-        names = [r[0] for r in cur.execute(
-            "select table_name from information_schema.tables where table_schema = 'main' "
-            "and table_type = 'BASE TABLE' and table_catalog = current_database() order by table_name"
-        ).fetchall()]
-        # Table names come from the catalogue, not from any input.
-        return {name: cur.execute(f'select * from "{name}" order by all').fetchall() for name in names}
-    finally:
-        cur.close()
 
 
 @pytest.fixture(name="table_snapshot")
 def _table_snapshot_fixture():
     """The table_snapshot helper, for tests that prefer a fixture to an import from conftest."""
     return table_snapshot
-
-
-def write_frame(frame: pd.DataFrame, path: Path, *, title: str | None = None, encoding: str = "utf-8-sig") -> Path:
-    """Write an export the way the demo generator does: .xlsx (all text) or .csv in `encoding`."""
-    path = Path(path)
-    if path.suffix == ".xlsx":
-        demo.write_xlsx(frame, path, title)
-    else:
-        demo.write_csv(frame, path, encoding, title=title)
-    return path
-
-
-def write_xlsx_cells(rows: list[list], path: Path, merge_first_row: bool = False) -> Path:
-    """An .xlsx from raw cells, keeping Python types: float/int become numeric cells (as Excel
-    stores a number typed into a General cell), str stays text, None stays empty."""
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet("Sheet1")
-    width = max(len(r) for r in rows)
-    for i, row in enumerate(rows):
-        if i == 0 and merge_first_row:
-            ws.merge_range(0, 0, 0, width - 1, row[0])
-            continue
-        for j, v in enumerate(row):
-            if v is None:
-                continue
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                ws.write_number(i, j, v)
-            else:
-                ws.write_string(i, j, str(v))
-    wb.close()
-    return Path(path)
-
-
-def with_check_char(first17: str) -> str:
-    return first17 + ids.id_check_char(first17)
-
-
-def id_ending_in_x(start: int = 0) -> str:
-    """A valid ID whose check character is X (the sequence number is searched from `start`)."""
-    for seq in range(start, start + 2000):
-        first17 = f"11010519900101{seq % 1000:03d}"
-        if ids.id_check_char(first17) == "X":
-            return first17 + "X"
-    raise AssertionError("no X check character found")
-
-
-def wrong_check_char(id_no: str) -> str:
-    """The same ID with a different (wrong) check character."""
-    right = id_no[17]
-    return id_no[:17] + next(c for c in "0123456789X" if c != right)
 
 
 @pytest.fixture(scope="session")
@@ -174,11 +92,26 @@ def demo_db_path(demo_files, tmp_path_factory) -> Path:
         demo.finish(con, path, seed=DEMO_SEED)
     finally:
         con.close()
-    digest = _sha256(path)
+    digest = sha256_file(path)
     yield path
-    assert _sha256(path) == digest, (
+    assert sha256_file(path) == digest, (
         f"a test modified the shared demo database {path}; write to a copy (fresh_db) instead"
     )
+
+
+@pytest.fixture(scope="module")
+def demo_ro(demo_db_path):
+    """A read-only connection to the shared demo database, one per test module."""
+    con = db.connect(demo_db_path, read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def cand(demo_files):
+    """One row per valid demo registration with its school, site, sign-in, scores and verdict (pandas),
+    computed from the demo files by hand."""
+    return ex.candidates(demo_files)
 
 
 @pytest.fixture
@@ -229,28 +162,6 @@ def empty_db(empty_db_path):
     con.close()
 
 
-def rows(con, sql: str, params: dict | None = None) -> list[tuple]:
-    cur = con.cursor()
-    try:
-        return cur.execute(sql, params or {}).fetchall()
-    finally:
-        cur.close()
-
-
-def scalar(con, sql: str, params: dict | None = None):
-    return rows(con, sql, params)[0][0]
-
-
-def find_line(result, row: int, column: str, fragment: str = "") -> str:
-    """The report line for (file, row, column) containing `fragment` (an error, or a warning with
-    its "警告 " mark); fails showing the whole report."""
-    prefix = f"{result.file_name}:{row}:{column}: "
-    hits = [line for line in result.lines()
-            if line.removeprefix("警告 ").startswith(prefix) and fragment in line]
-    assert hits, f"no line starting {prefix!r} containing {fragment!r} in:\n" + "\n".join(result.lines())
-    return hits[0]
-
-
 @pytest.fixture
 def deferred(monkeypatch):
     """The callables handed to st.download_button, by deferred file id: run one as Streamlit's server
@@ -269,21 +180,28 @@ def deferred(monkeypatch):
     return found
 
 
-def click_download(deferred: dict, button) -> bytes:
-    """What clicking a download button serves: its deferred callable run. A page must carry no ready file."""
-    assert button.proto.deferred_file_id and not button.proto.url, f"{button.key} carries a ready file"
-    return deferred[button.proto.deferred_file_id]()
 
 
-def own_password(username: str) -> str:
-    return f"Own-{username}-2024"
+@pytest.fixture(scope="session")
+def app_db_path(demo_db_path, tmp_path_factory) -> Path:
+    """A session copy of the demo database for the app (logins write to its audit log)."""
+    return copy_db(demo_db_path, tmp_path_factory.mktemp("appdb") / "app.duckdb")
 
 
-def retire_demo_passwords(con) -> None:
-    """Give the demo's accounts passwords of their own (own_password), as whoever takes the demo store
-    for real data must: a store whose accounts still have the published passwords takes no imports."""
-    from examdash.domain import auth
+@pytest.fixture()
+def app_env(app_db_path, monkeypatch):
+    """Run AppTest from the repo root against the app database."""
+    import streamlit as st
 
-    for username in demo.DEMO_USERNAMES:
-        if auth.reload_user(con, username) is not None:
-            auth.reset_password(con, username, own_password(username), "test")
+    monkeypatch.setenv("EXAMDASH_DB", str(app_db_path))
+    monkeypatch.chdir(ROOT)
+    st.cache_data.clear()
+    yield app_db_path
+
+
+@pytest.fixture()
+def demo_db_con(app_env):
+    """A connection to the same database file the app uses (same process, same DuckDB instance)."""
+    con = db.connect(app_env)
+    yield con
+    con.close()
