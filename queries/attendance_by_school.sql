@@ -2,6 +2,7 @@
 -- purpose: attendance per school: registered, present (signed in, 违纪 included), absent (缺考), not yet recorded, and the rates
 -- grain: one row per school with registrations; province is the school's
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: school_code
 with results_in as (
     select school_code, sat, attendance_status, score_version
     from filtered_results($batch, $scope_school, $level, $province, $site, $school, $candidate_type)

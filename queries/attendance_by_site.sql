@@ -2,6 +2,7 @@
 -- purpose: attendance per exam site: registered, present (signed in, 违纪 included), absent (缺考), not yet recorded, and the rates
 -- grain: one row per site with registrations; province is the site's
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: site_code
 -- Rates are over candidates with a sign-in record or a score, so a site whose sheet has not been
 -- imported yet shows no rate instead of 100% absence.
 with results_in as (

@@ -2,6 +2,7 @@
 -- purpose: the audit log, newest first, filtered by action, actor and a start date (admin page)
 -- grain: one row per audited event, at most 5000
 -- params: $since, $action?, $actor?
+-- key: audit_id
 -- access: admin
 with events as (
     select * from audit_log where event_at >= cast($since as date)

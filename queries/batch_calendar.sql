@@ -2,6 +2,7 @@
 -- purpose: the stages of one batch's calendar, for the timeline on the overview
 -- grain: one row per stage of the batch
 -- params: $batch
+-- key: seq
 -- access: all
 with stages as (
     select * from batch_stages where batch_code = $batch

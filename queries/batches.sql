@@ -2,6 +2,7 @@
 -- purpose: the exam batches of the plan with their key dates, newest first
 -- grain: one row per batch
 -- params: none
+-- key: batch_code
 -- access: all
 with batch_rows as (
     select * from batches

@@ -2,6 +2,7 @@
 -- purpose: 借考: candidates sitting at a site that belongs to another school (or to none), counted per school and site
 -- grain: one row per registering school and site where it borrows; provinces are the school's and the site's
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: school_code, site_code
 with results_in as (
     select school_code, site_code, level
     from filtered_results($batch, $scope_school, $level, $province, $site, $school, $candidate_type)

@@ -2,6 +2,7 @@
 -- purpose: the filtered score table: one line per candidate with attendance, latest score and verdict; names and IDs unmasked (the caller masks)
 -- grain: one row per valid registration (batch, id_no, level), ordered by school, level and ticket; $limit caps the rows (null = all)
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?, $limit?
+-- key: batch_code, id_no, level
 -- With a limit, only the first schools in code order can hold the first rows: counting per school
 -- first lets the scan skip the rest (37 ms instead of 100+ ms for 1,000 of 1M rows).
 with results_in as not materialized (

@@ -2,6 +2,7 @@
 -- purpose: per school, whether its certificates can be issued: window over, no open review items, both sign-offs
 -- grain: one row per school with valid registrations in the batch
 -- params: $batch, $today
+-- key: school_code
 with batch_row as (
     select publicity_start, publicity_end, cert_from from batches where batch_code = $batch
 ),

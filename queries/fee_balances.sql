@@ -2,6 +2,7 @@
 -- purpose: per school what it was charged and has paid, and its balance (paid - charged; negative = owes, positive = in credit), in yuan and in exact fen
 -- grain: one row per school with charges or matched payments; with $batch, that batch's charges and the payments allocated to it (oldest exam first, see examdash/fees.py)
 -- params: $batch?, $province?, $school?
+-- key: school_code
 with school_batches as (
     select *
     from fee_school_batches

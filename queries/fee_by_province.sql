@@ -2,6 +2,7 @@
 -- purpose: fees per province of the paying school: charged, paid, balance, owed and credit, 多退少补
 -- grain: one row per province with charges or matched payments
 -- params: $batch?, $province?
+-- key: province
 with school_batches as (
     select *
     from fee_school_batches

@@ -2,6 +2,7 @@
 -- purpose: what each school is charged per batch and level: charged registrations, unit price and its source (省级标准文号 or 暂行标准), amount, the provisional amount and the 多退少补 difference
 -- grain: one row per batch, paying school and level
 -- params: $batch?, $province?, $school?
+-- key: batch_code, school_code, level
 with lines as (
     select *
     from fee_priced_lines

@@ -2,6 +2,7 @@
 -- purpose: matched bank payments with the school, how they were matched and the confidence (statement rows; low-confidence matches to check)
 -- grain: one row per bank line (银行流水号) matched or assigned to a school
 -- params: $province?, $school?
+-- key: bank_ref
 with matched as (
     select *
     from fee_payments

@@ -2,6 +2,7 @@
 -- purpose: every bank payment counted once by 银行流水号, split into matched (counted in balances) and waiting in the queue, to show the totals reconcile
 -- grain: one row
 -- params: none
+-- key: one row
 with lines as (
     select *
     from fee_payments

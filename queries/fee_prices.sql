@@ -2,6 +2,7 @@
 -- purpose: the price of one registration per batch, province and level, with its source (the province's standard and 文号, or the provisional price)
 -- grain: one row per batch, province and level
 -- params: $batch?, $province?
+-- key: batch_code, province, level
 -- access: all
 with prices as (
     select *

@@ -2,6 +2,7 @@
 -- purpose: each school's charges per batch and the matched payments allocated to that batch (oldest exam first; the rest, credit included, stays with the latest)
 -- grain: one row per school and batch with charges, plus the carrying batch of a school that paid without charges
 -- params: $batch?, $province?, $school?
+-- key: school_code, batch_code
 with school_batches as (
     select *
     from fee_school_batches

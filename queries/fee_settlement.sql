@@ -2,6 +2,7 @@
 -- purpose: 多退少补: schools charged the provisional price in a province that published its standard after the exam, in the same year; what each is refunded (negative) or must top up (positive), beside what it has paid
 -- grain: one row per school with at least one settled line
 -- params: $batch?, $province?, $school?
+-- key: school_code
 with lines as (
     select *
     from fee_priced_lines

@@ -2,6 +2,7 @@
 -- purpose: fee headline figures: charged, paid (matched, allocated to the batch when one is given), balance, what schools owe and hold in credit, 多退少补 totals
 -- grain: one row
 -- params: $batch?, $province?, $school?
+-- key: one row
 with school_batches as (
     select *
     from fee_school_batches

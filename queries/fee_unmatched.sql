@@ -2,6 +2,7 @@
 -- purpose: the queue of bank payments no school has been matched or assigned to (unmatched or ambiguous), waiting for staff; they change no balance
 -- grain: one row per bank line (银行流水号)
 -- params: none
+-- key: bank_ref
 with queued as (
     select *
     from fee_payments

@@ -2,6 +2,7 @@
 -- purpose: the choices of the shared sidebar filters: every site and school with its province
 -- grain: one row per school, or per site (kind says which)
 -- params: none
+-- key: kind, code
 with site_rows as (
     select 'site' as kind, site_code as code, site_name as name, province from sites
 ),

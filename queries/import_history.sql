@@ -2,6 +2,7 @@
 -- purpose: the import log, newest first, for the import page
 -- grain: one row per import, at most 500
 -- params: none
+-- key: import_id
 -- access: admin
 with imports as (
     select * from import_log

@@ -2,6 +2,7 @@
 -- purpose: whole-batch headline figures: candidates, sites, schools, open review requests, unmatched payments
 -- grain: one row
 -- params: $batch
+-- key: one row
 with results_in as (
     select * from results where batch_code = $batch
 ),

@@ -2,6 +2,7 @@
 -- purpose: pass rate per level (passed / sat) with its denominators and the pass rule in force
 -- grain: one row per level with registrations
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: level
 with results_in as (
     select level, sat, passed, score_version
     from filtered_results($batch, null, $level, $province, $site, $school, $candidate_type)

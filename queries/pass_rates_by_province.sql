@@ -2,6 +2,7 @@
 -- purpose: pass rate per province (the school's) and level with its denominators and the pass rule in force
 -- grain: one row per province and level with registrations
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: province, level
 with results_in as (
     select province, level, sat, passed
     from filtered_results($batch, null, $level, $province, $site, $school, $candidate_type)

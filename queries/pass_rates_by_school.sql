@@ -2,6 +2,7 @@
 -- purpose: pass rate per school and level with its denominators and the pass rule in force
 -- grain: one row per school and level with registrations; province is the school's
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: school_code, level
 with results_in as (
     select school_code, level, sat, passed
     from filtered_results($batch, $scope_school, $level, $province, $site, $school, $candidate_type)

@@ -2,6 +2,7 @@
 -- purpose: pass rate per exam site and level with its denominators and the pass rule in force
 -- grain: one row per site and level with registrations; province is the site's
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: site_code, level
 with results_in as (
     select site_code, level, sat, passed
     from filtered_results($batch, null, $level, $province, $site, $school, $candidate_type)

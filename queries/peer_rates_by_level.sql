@@ -4,6 +4,7 @@
 --          own figures and read the other school's)
 -- grain: one row per level of the batch with candidates from at least 3 schools
 -- params: $batch, $province?
+-- key: level
 -- access: all
 with results_in as (
     select *

@@ -2,6 +2,7 @@
 -- purpose: valid registrations per province (the school's) and level
 -- grain: one row per province and level with registrations
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: province, level
 with results_in as (
     select province, level
     from filtered_results($batch, null, $level, $province, $site, $school, $candidate_type)

@@ -2,6 +2,7 @@
 -- purpose: valid registrations per school and level, split by candidate type
 -- grain: one row per school and level with registrations; province is the school's
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: school_code, level
 with results_in as (
     select school_code, level, candidate_type
     from filtered_results($batch, $scope_school, $level, $province, $site, $school, $candidate_type)

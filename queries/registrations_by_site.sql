@@ -2,6 +2,7 @@
 -- purpose: valid registrations per exam site and level (cancellations excluded), with the site's seats
 -- grain: one row per site and level with registrations; province and city are the site's
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: site_code, level
 -- The $province filter, like every shared filter, picks candidates by their school's province.
 with results_in as (
     select site_code, level

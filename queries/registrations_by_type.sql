@@ -2,6 +2,7 @@
 -- purpose: valid registrations per level and candidate type (在校生 / 社会考生)
 -- grain: one row per level and candidate type with registrations
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: level, candidate_type
 with results_in as (
     select level, candidate_type
     from filtered_results($batch, null, $level, $province, $site, $school, $candidate_type)

@@ -2,6 +2,7 @@
 -- purpose: registrations per day and level with the running total, every day from the first registration to the deadline
 -- grain: one row per calendar day and level (days without registrations included, count 0)
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: day, level
 -- Registrations that arrive after the deadline (late corrections) extend the range rather than vanish.
 with results_in as (
     select level, registered_at::date as day

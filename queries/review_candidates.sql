@@ -2,6 +2,7 @@
 -- purpose: the candidates a school can name in a review request, with their attendance and latest scores
 -- grain: one row per valid registration with a ticket number in the batch (the school's own, by scope)
 -- params: $batch
+-- key: ticket_no
 with results_in as (
     select *
     from results

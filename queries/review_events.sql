@@ -2,6 +2,7 @@
 -- purpose: every status change of the batch's review items: who, when, from which status to which, and the note
 -- grain: one row per status change of a review item, newest first
 -- params: $batch
+-- key: event_no
 with requests as (
     select request_id, school_code
     from review_requests
@@ -18,7 +19,7 @@ events as (
     select rowid as seq, * from review_item_events
 ),
 final as (
-    select e.event_at, e.actor, i.request_id, e.item_id, i.school_code, i.ticket_no, e.from_status, e.to_status, e.note
+    select e.seq as event_no, e.event_at, e.actor, i.request_id, e.item_id, i.school_code, i.ticket_no, e.from_status, e.to_status, e.note
     from events e
     join items i using (item_id)
     order by e.event_at desc, e.seq desc

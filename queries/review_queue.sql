@@ -2,6 +2,7 @@
 -- purpose: the score-review items of a batch: school, candidate, reason, status, filing and decision, current score
 -- grain: one row per review item (a school's request lists one or more candidates); open items first
 -- params: $batch
+-- key: item_id
 with requests as (
     select *
     from review_requests

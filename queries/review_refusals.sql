@@ -2,8 +2,10 @@
 -- purpose: refused review actions of a batch (late or misdirected requests, second decisions, early sign-offs) with the reason
 -- grain: one row per refused action, newest first
 -- params: $batch
+-- key: event_no
 with refused as (
     select
+        audit_id as event_no,
         event_at,
         actor,
         target,
@@ -15,7 +17,7 @@ with refused as (
     where action = 'review_refused'
 ),
 final as (
-    select event_at, actor, action, school_code, target, reason
+    select event_no, event_at, actor, action, school_code, target, reason
     from refused
     where (batch_code = $batch or batch_code is null)
       and ($scope_school is null or school_code = $scope_school)

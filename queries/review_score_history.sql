@@ -2,6 +2,7 @@
 -- purpose: every score version of one candidate (imports and review corrections), the latest marked
 -- grain: one row per score version of the ticket; newest first
 -- params: $batch, $ticket
+-- key: ticket_no, version
 with candidate as (
     select ticket_no, school_code
     from registrations

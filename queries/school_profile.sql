@@ -2,6 +2,7 @@
 -- purpose: one school's own reference row (name, province, type), for its portal
 -- grain: one row (the school), none when out of scope
 -- params: $school
+-- key: one row
 with school_rows as (
     select *
     from schools

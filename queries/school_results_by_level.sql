@@ -2,6 +2,7 @@
 -- purpose: one school's registered, sat, absent and passed candidates per level, for its portal
 -- grain: one row per level of the batch at the school
 -- params: $batch, $school
+-- key: level
 with results_in as (
     select *
     from results

@@ -2,6 +2,7 @@
 -- purpose: score distribution of theory, practical and total in 5-point bins, counted in SQL so the page fetches 63 rows
 -- grain: one row per part (theory, practical, total) and bin (0, 5, ..., 95; 100 falls in the 95 bin)
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: part, bin
 with results_in as (
     select theory::double as theory, practical::double as practical, total::double as total
     from filtered_results($batch, null, $level, $province, $site, $school, $candidate_type)

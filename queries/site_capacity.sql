@@ -2,6 +2,7 @@
 -- purpose: seats against registrations per site; 初级 and 中级 sit at different times on exam day, so a site needs seats for the larger of its two levels
 -- grain: one row per site with seats or registrations in the batch; province is the site's
 -- params: $batch, $level?, $province?, $site?
+-- key: site_code
 -- Capacity is a property of the site, so every valid registration at it counts whatever the
 -- candidate's school or type; $province here picks sites in that province.
 with results_in as (

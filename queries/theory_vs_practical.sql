@@ -2,6 +2,7 @@
 -- purpose: theory against practical score, candidates per 10x10-point cell, for the heatmap
 -- grain: one row per theory bin and practical bin (0, 10, ..., 90; 100 falls in the 90 bin), empty cells included
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: theory_bin, practical_bin
 with results_in as (
     select theory::double as theory, practical::double as practical
     from filtered_results($batch, null, $level, $province, $site, $school, $candidate_type)

@@ -2,6 +2,7 @@
 -- purpose: sites whose absence rate is unusually high against the national rate of the batch
 -- grain: one row per flagged site; province is the site's
 -- params: $batch, $level?, $province?, $site?, $school?, $candidate_type?
+-- key: site_code
 -- Rule: at least 10 candidates with a record, absence rate at least twice the national rate, and
 -- above national + 2 binomial standard deviations sqrt(p(1-p)/n), so a small site is not flagged
 -- for one or two absentees nor a large one for a rate barely above the mean. "National" is every

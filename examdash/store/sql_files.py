@@ -1,4 +1,7 @@
-"""Named SQL files: a header comment (name, purpose, grain, params) and a body with bound $params.
+"""Named SQL files: a header comment (name, purpose, grain, params, key) and a body with bound $params.
+
+`-- key: a, b` names the columns that identify a row of the result (unique and never null: the grain
+in column names); `-- key: one row` says the result is at most one row. Tests hold every query to it.
 
 Analytic queries live in the top-level queries/ folder and are what pages and the CLI run;
 the importer's and the rebuild's statements live in examdash/sql/ with the same header.
@@ -33,6 +36,8 @@ class SqlFile:
     scoped: bool
     access: str  # 'all' (aggregates, reference data: any role), 'staff' (default) or 'admin'
     sql: str
+    key: tuple[str, ...] = ()  # the columns that identify a row; () with one_row
+    one_row: bool = False
 
     @property
     def params(self) -> frozenset[str]:
@@ -69,6 +74,7 @@ def parse(path: Path) -> SqlFile:
         raise QueryError(
             f"{path}: parameters used {sorted(used)} differ from those declared {sorted(required | optional)}"
         )
+    key, one_row = _key(path, header.get("key"))
     return SqlFile(
         name=path.stem,
         path=path,
@@ -79,7 +85,23 @@ def parse(path: Path) -> SqlFile:
         scoped=scoped,
         access=_access(path, header.get("access", "staff")),
         sql=_body(text),
+        key=key,
+        one_row=one_row,
     )
+
+
+def _key(path: Path, value: str | None) -> tuple[tuple[str, ...], bool]:
+    """The row key a header declares; analytic queries must declare one, internal statements may."""
+    if value is None:
+        if path.parent == QUERIES_DIR:
+            raise QueryError(f"{path}: header lacks '-- key:' (the columns that identify a row, or 'one row')")
+        return (), False
+    if value.strip().lower() == "one row":
+        return (), True
+    cols = tuple(c.strip() for c in value.split(","))
+    if not all(re.fullmatch(r"[a-z_][a-z0-9_]*", c) for c in cols):
+        raise QueryError(f"{path}: cannot read key {value!r} (write column names separated by commas, or 'one row')")
+    return cols, False
 
 
 def _access(path: Path, value: str) -> str:

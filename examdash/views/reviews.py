@@ -118,11 +118,11 @@ def build(run: Run, batch: str, today: dt.date) -> StaffReviews:
         by_school["状态"] = by_school["状态"].astype("str")
     else:
         by_school = pd.DataFrame(columns=["院校", "状态", "复核项"])
-    events = run("review_events", batch=batch)
+    events = run("review_events", batch=batch).drop(columns="event_no")
     events_table = events.rename(columns={
         "event_at": "时间", "actor": "操作人", "request_id": "申请号", "item_id": "复核项", "school_code": "院校代码",
         "ticket_no": "准考证号", "from_status": "原状态", "to_status": "新状态", "note": "说明"})
-    refusals = run("review_refusals", batch=batch).rename(columns={
+    refusals = run("review_refusals", batch=batch).drop(columns="event_no").rename(columns={
         "event_at": "时间", "actor": "操作人", "action": "操作", "school_code": "院校代码", "target": "对象",
         "reason": "拒绝原因"})
     refusals["操作"] = refusals["操作"].map({"file": "提交复核申请", "decide": "复核处理", "signoff": "证书签发"}).fillna(
