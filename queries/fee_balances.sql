@@ -1,34 +1,13 @@
 -- name: fee_balances
 -- purpose: per school what it was charged and has paid, and its balance (paid - charged; negative = owes, positive = in credit), in yuan and in exact fen
--- grain: one row per school with charges or matched payments; with $batch, that batch's charges and the payments allocated to it (oldest exam first, see examdash/fees.py)
+-- grain: one row per school with charges or matched payments; with $batch, that batch's charges and the payments allocated to it (oldest exam first, see fee_school_batches)
 -- params: $batch?, $province?, $school?
 -- key: school_code
-with school_batches as (
+with located as (
     select *
-    from fee_school_batches
-    where ($batch is null or batch_code = $batch)
-      and ($scope_school is null or school_code = $scope_school)
-),
-school_rows as (
-    select school_code, school_name, province from schools
-),
-per_school as (
-    select
-        school_code,
-        sum(registrations)::bigint as registrations,
-        sum(charged_fen)::bigint as charged_fen,
-        sum(paid_fen)::bigint as paid_fen,
-        sum(settlement_fen)::bigint as settlement_fen,
-        max(school_payments)::bigint as payments
-    from school_batches
-    group by all
-),
-located as (
-    select p.*, coalesce(s.school_name, p.school_code) as school_name, s.province
-    from per_school p
-    left join school_rows s using (school_code)
-    where ($province is null or s.province = $province)
-      and ($school is null or p.school_code = $school)
+    from fee_per_school($batch, $scope_school)
+    where ($province is null or province = $province)
+      and ($school is null or school_code = $school)
 ),
 final as (
     select

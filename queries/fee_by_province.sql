@@ -3,27 +3,10 @@
 -- grain: one row per province with charges or matched payments
 -- params: $batch?, $province?
 -- key: province
-with school_batches as (
-    select *
-    from fee_school_batches
-    where ($batch is null or batch_code = $batch)
-      and ($scope_school is null or school_code = $scope_school)
-),
-school_rows as (
-    select school_code, province from schools
-),
-per_school as (
-    select
-        b.school_code,
-        coalesce(s.province, '（未知省份）') as province,
-        sum(b.registrations)::bigint as registrations,
-        sum(b.charged_fen)::bigint as charged_fen,
-        sum(b.paid_fen)::bigint as paid_fen,
-        sum(b.settlement_fen)::bigint as settlement_fen
-    from school_batches b
-    left join school_rows s using (school_code)
-    where ($province is null or s.province = $province)
-    group by all
+with per_school as (
+    select * replace (coalesce(province, '（未知省份）') as province)
+    from fee_per_school($batch, $scope_school)
+    where ($province is null or province = $province)
 ),
 per_province as (
     select

@@ -3,27 +3,11 @@
 -- grain: one row
 -- params: $batch?, $province?, $school?
 -- key: one row
-with school_batches as (
+with per_school as (
     select *
-    from fee_school_batches
-    where ($batch is null or batch_code = $batch)
-      and ($scope_school is null or school_code = $scope_school)
-),
-school_rows as (
-    select school_code, province from schools
-),
-per_school as (
-    select
-        b.school_code,
-        sum(b.registrations)::bigint as registrations,
-        sum(b.charged_fen)::bigint as charged_fen,
-        sum(b.paid_fen)::bigint as paid_fen,
-        sum(b.settlement_fen)::bigint as settlement_fen
-    from school_batches b
-    left join school_rows s using (school_code)
-    where ($province is null or s.province = $province)
-      and ($school is null or b.school_code = $school)
-    group by all
+    from fee_per_school($batch, $scope_school)
+    where ($province is null or province = $province)
+      and ($school is null or school_code = $school)
 ),
 final as (
     select
