@@ -1,5 +1,6 @@
 # make run  : create .venv, install, build the demo database if missing, start the app
 # make test : same setup (plus Chromium for the browser tests), then the whole test suite
+# make test-fast : the suite without the browser tests and the slow ones, for daily work
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ DB ?= data/demo.duckdb
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup browser demo bench clean
+.PHONY: run test test-fast setup browser demo bench clean
 
 setup: $(STAMP)
 
@@ -38,6 +39,9 @@ browser:
 
 test: $(STAMP) $(DB) browser
 	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP) $(DB)
+	$(BIN)/python -m pytest -q -m "not browser and not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py

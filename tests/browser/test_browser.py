@@ -27,6 +27,8 @@ from examdash.demo import DEMO_PASSWORD
 from examdash.store import db
 from examdash.web import navigation
 
+pytestmark = pytest.mark.browser
+
 SHOTS = ROOT / "test-output" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -284,6 +286,30 @@ def test_school_user_sees_only_school_pages_and_own_data(server, browser):
     expect(page.get_by_role("heading", name="本校成绩").first).to_be_visible()
     expect(page.locator('[data-testid="stMetric"]').filter(has_text="报名人数")).to_have_count(0)
     page.context.close()
+
+
+def test_a_fresh_server_serves_no_page_before_login(demo_db_path, tmp_path, browser):
+    """The page scripts live in app_pages/, not pages/: Streamlit serves a pages/ script by its URL,
+    without app.py's login, until some session has run app.py. So, first thing after a server start and
+    signed out, every page's address (and its script's) shows the login form and nothing of the page."""
+    served = _serve(demo_db_path, tmp_path)
+    fresh = next(served)
+    try:
+        page = _page(browser)
+        for spec in navigation.PAGES:
+            # the page's address shows the login; a script path (one level deeper) gets no app at all
+            for address, login in ((spec.url, True), (f"{spec.stem}.py", True), (spec.path, False)):
+                page.goto(f"{fresh['url']}/{address}")
+                _settled(page)
+                if login:
+                    expect(page.get_by_label("用户名")).to_be_visible()
+                    expect(page.get_by_role("heading", name="1+X 数字营销技术应用 考务看板")).to_be_visible()
+                expect(page.get_by_role("heading", name=spec.title, exact=True)).to_have_count(0)
+                for testid in ("stDataFrame", "stMetric", "stSidebarNav", "stPlotlyChart", "stException"):
+                    expect(page.locator(f'[data-testid="{testid}"]')).to_have_count(0)
+        page.context.close()
+    finally:
+        served.close()
 
 
 def test_wrong_password_is_refused(server, browser):

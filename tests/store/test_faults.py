@@ -38,6 +38,7 @@ def snapshot_of(table_snapshot):
     return take
 
 
+@pytest.mark.slow
 def test_sigkill_in_the_middle_of_a_million_row_load_leaves_the_database_as_it_was(db_copy, tmp_path, snapshot_of):
     big = tmp_path / "报名_100万.csv"
     world = demo.make_world()
