@@ -1,4 +1,4 @@
-"""Fee benchmark (DESIGN.md §5): the fee_* queries, the statements and the 费用 page at scale.
+"""Fee benchmark (targets in docs/ARCHITECTURE.md): the fee_* queries, the statements and the 费用 page at scale.
 
     .venv/bin/python bench/fee_bench.py [--rows 1000000] [--keep DIR] [--runs 5]
 

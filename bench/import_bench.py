@@ -1,4 +1,4 @@
-"""Import benchmark (DESIGN.md §5): our importer against a naive pandas/openpyxl baseline.
+"""Import benchmark (targets in docs/ARCHITECTURE.md): our importer against a naive pandas/openpyxl baseline.
 
     .venv/bin/python bench/import_bench.py [--rows-xlsx 100000] [--rows-csv 1000000] [--keep DIR] [--profile]
 
@@ -203,7 +203,7 @@ def _pad(text, width: int, right: bool = False) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="Import benchmark (DESIGN.md §5)")
+    ap = argparse.ArgumentParser(description="Import benchmark")
     ap.add_argument("--rows-xlsx", type=int, default=100_000)
     ap.add_argument("--rows-csv", type=int, default=1_000_000)
     ap.add_argument("--keep", type=Path, metavar="DIR",

@@ -1,4 +1,5 @@
-"""Query and page benchmark of the analytics pages (报名, 考勤, 成绩), DESIGN.md §5.
+"""Query and page benchmark of the analytics pages (报名, 考勤, 成绩); targets in
+docs/ARCHITECTURE.md.
 
     .venv/bin/python bench/query_bench.py [--rows 1000000] [--keep DIR] [--runs 5]
 

@@ -4,7 +4,7 @@
 in column names); `-- key: one row` says the result is at most one row. Tests hold every query to it.
 
 Analytic queries live in the top-level queries/ folder and are what pages and the CLI run;
-the importer's and the rebuild's statements live in examdash/sql/ with the same header.
+the importer's and the rebuild's statements live in examdash/store/sql/ with the same header.
 """
 
 from __future__ import annotations

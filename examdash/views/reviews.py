@@ -140,7 +140,7 @@ def build(run: Run, batch: str, today: dt.date) -> StaffReviews:
 
 
 def item_label(row) -> str:
-    # Staff identify candidates by ticket; names stay masked outside the candidate's own school (DESIGN 4).
+    # Staff identify candidates by ticket; names stay masked outside the candidate's own school (docs/ARCHITECTURE.md, privacy rules).
     # No status here: the selectbox matches the browser's choice by its label, and a label that changed
     # with the status would drop the selection (the status is shown beside the form instead).
     return (f"#{row.item_id} {row.school_name or row.school_code} · {row.ticket_no} {mask_name(row['name'])} · "

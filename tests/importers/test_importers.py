@@ -1,4 +1,4 @@
-"""The importers: every validation rule of DESIGN section 2 with its file:row:column message,
+"""The importers: every validation rule of the data contract (docs/ARCHITECTURE.md) with its file:row:column message,
 idempotency, replacement, score versions, atomicity and the import log."""
 
 from __future__ import annotations

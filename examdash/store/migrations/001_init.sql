@@ -211,7 +211,7 @@ create table audit_log (
 
 -- One row per registration with its attendance and latest score and verdict, rebuilt per batch
 -- after every import or correction: page queries read this instead of joining on text keys
--- (13 ms instead of 169 ms for pass rate per school at 1M rows, DESIGN section 7).
+-- (13 ms instead of 169 ms for pass rate per school at 1M rows).
 create table results (
     batch_code varchar not null,
     id_no varchar not null,

@@ -1,5 +1,5 @@
--- Fees (issue 5). Each fee rule is written once, here, as a view; the queries/fee_*.sql files
--- only filter, scope and add up these views. examdash/fees.py states the same rules in words.
+-- Fees. Each fee rule is written once, here, as a view; the queries/fee_*.sql files
+-- only filter, scope and add up these views. examdash/domain/fees.py states the same rules in words.
 
 -- Staff decisions about bank lines live apart from payments: the importer replaces a changed bank
 -- line by its 银行流水号, and a corrected bank file must not undo a decision already made.

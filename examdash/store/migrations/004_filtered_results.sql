@@ -1,4 +1,4 @@
--- The one definition of what the shared sidebar filters (examdash/filters.py) mean, for the named
+-- The one definition of what the shared sidebar filters (examdash/web/filters.py, examdash/views/common.py) mean, for the named
 -- queries that read `results`: the batch, the signed-in school's scope, then level, province (the
 -- school's province, as results.province holds it), exam site, school and candidate type, each
 -- ignored when NULL. Queries call it as

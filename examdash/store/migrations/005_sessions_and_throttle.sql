@@ -1,6 +1,6 @@
 -- Sessions end when an account's credentials change: a password reset or disabling the account bumps
 -- its session_epoch, and a session signed in under an older epoch is signed out at its next page run or
--- download (examdash/web.py).
+-- download (examdash/web/__init__.py).
 alter table users add column session_epoch integer default 0;
 
 -- Login throttling per user name *and client*: failures from one client lock that client out of that
