@@ -1,5 +1,8 @@
 """python -m examdash: everything the UI does, without the UI. One module per command group:
-`imports` (import), `demo`, `query`, `users`, `backup` (backup, restore); `init` is here."""
+`imports` (import), `demo`, `query`, `users`, `backup` (backup, restore); `init` is here.
+
+It may import the views (for the same files the pages offer), the importers, the demo, the domain,
+the store and `examdash.config`; never `examdash.web` or streamlit, so it runs without a server."""
 
 from __future__ import annotations
 

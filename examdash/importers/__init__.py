@@ -3,6 +3,11 @@
 Re-importing the same content changes nothing; a corrected file replaces the rows its keys cover
 (scores add a new version instead); every successful import is logged with the file's sha256 and
 the original is kept under <db>_imports/.
+
+Beside this module: `kinds` (the registry of import kinds, their keys, fields and header aliases),
+`reading` and `isolate` (reading a file, in a child process with limits), `validate` (cell rules),
+`links` (what rows hang on the ones a file replaces), `reviews` (review requests, written through the
+review workflow). It may import `examdash.config`, the store and the domain; never views, web or cli.
 """
 
 from __future__ import annotations
