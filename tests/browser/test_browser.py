@@ -291,23 +291,31 @@ def test_school_user_sees_only_school_pages_and_own_data(server, browser):
 def test_a_fresh_server_serves_no_page_before_login(demo_db_path, tmp_path, browser):
     """The page scripts live in app_pages/, not pages/: Streamlit serves a pages/ script by its URL,
     without app.py's login, until some session has run app.py. So, first thing after a server start and
-    signed out, every page's address (and its script's) shows the login form and nothing of the page."""
+    signed out, every page's address (and its script's) shows the login form and nothing of the page;
+    the script's path one level down gets no app at all (its assets are not there)."""
     served = _serve(demo_db_path, tmp_path)
     fresh = next(served)
     try:
-        page = _page(browser)
-        for spec in navigation.PAGES:
+        context = _page(browser).context
+        # Every address is opened before any has finished its first run: all are "first thing".
+        opened = []
+        addresses = [(spec, spec.url, True) for spec in navigation.PAGES] \
+            + [(spec, f"{spec.stem}.py", True) for spec in navigation.PAGES] \
+            + [(navigation.PAGES[0], navigation.PAGES[0].path, False)]
+        for spec, address, login in addresses:
+            tab = context.new_page() if opened else context.pages[0]
+            tab.goto(f"{fresh['url']}/{address}", wait_until="commit")
+            opened.append((tab, spec, login))
+        for tab, spec, login in opened:
+            _settled(tab)
             # the page's address shows the login; a script path (one level deeper) gets no app at all
-            for address, login in ((spec.url, True), (f"{spec.stem}.py", True), (spec.path, False)):
-                page.goto(f"{fresh['url']}/{address}")
-                _settled(page)
-                if login:
-                    expect(page.get_by_label("用户名")).to_be_visible()
-                    expect(page.get_by_role("heading", name="1+X 数字营销技术应用 考务看板")).to_be_visible()
-                expect(page.get_by_role("heading", name=spec.title, exact=True)).to_have_count(0)
-                for testid in ("stDataFrame", "stMetric", "stSidebarNav", "stPlotlyChart", "stException"):
-                    expect(page.locator(f'[data-testid="{testid}"]')).to_have_count(0)
-        page.context.close()
+            if login:
+                expect(tab.get_by_label("用户名")).to_be_visible()
+                expect(tab.get_by_role("heading", name="1+X 数字营销技术应用 考务看板")).to_be_visible()
+            expect(tab.get_by_role("heading", name=spec.title, exact=True)).to_have_count(0)
+            for testid in ("stDataFrame", "stMetric", "stSidebarNav", "stPlotlyChart", "stException"):
+                expect(tab.locator(f'[data-testid="{testid}"]')).to_have_count(0)
+        context.close()
     finally:
         served.close()
 

@@ -119,6 +119,7 @@ QUERY_SQL = """\
 -- purpose: schools with awkward text, to check that query --format csv prints CSV and nothing else
 -- grain: one row per school
 -- params: $province?
+-- key: school_code
 -- access: all
 with school_rows as (
     select school_code, school_name, province, is_pilot from schools
