@@ -25,6 +25,7 @@ from examdash.cli import main
 from examdash.domain import auth, reviews
 from examdash.importers import import_file
 from examdash.store import db, queries
+from examdash.views.common import runner
 
 BEFORE, FIRST, LAST, AFTER = "2023-06-11", "2023-06-12", "2023-06-18", "2023-06-19"
 
@@ -433,6 +434,29 @@ def test_import_review_requests_from_the_platform_export(fresh_db, tmp_path):
     after = table_snapshot(con)
     assert {k: v for k, v in after.items() if k not in ("import_log", "audit_log")} == {
         k: v for k, v in before.items() if k not in ("import_log", "audit_log")}
+
+
+def test_the_import_page_takes_review_files(fresh_db, fresh_db_path, tmp_path, monkeypatch):
+    """The 导入 page's own path (views.imports: check, then write, the file read in a child process)
+    offers the kind and writes a review export like any other file."""
+    from examdash.views import imports
+
+    monkeypatch.setenv("EXAMDASH_DB", str(fresh_db_path))
+    monkeypatch.setattr(demo, "published_accounts", lambda con: [])  # as in a store of real data
+    assert "reviews" in imports.KIND_LABELS and imports.KIND_LABELS["reviews"].startswith("复核申请")
+    con = fresh_db
+    frame, tickets = _review_export(con)
+    path = write_frame(frame, tmp_path / "复核申请.xlsx", title="成绩复核申请")
+    upload = imports.Upload("复核申请.xlsx", path.read_bytes())
+    admin = auth.User("admin", "系统管理员", "admin", None)
+    quiet = lambda fraction, text: None  # noqa: E731
+    checked = imports.check(con, admin, {}, db.data_version(con), upload, "reviews", None, quiet)
+    assert checked.ok and not checked.written and checked.added == 3, checked.lines()
+    assert rows(con, "select count(*) from review_items where list_contains($t, ticket_no)", {"t": tickets}) == [(0,)]
+    written = imports.write(con, admin, upload, "reviews", None, quiet)
+    assert written.ok and written.written, written.lines()
+    assert rows(con, "select count(*) from review_items where list_contains($t, ticket_no)", {"t": tickets}) == [(3,)]
+    assert "复核申请" in set(imports.history(runner(con))["类型"])
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])

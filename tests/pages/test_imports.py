@@ -24,8 +24,8 @@ def test_import_page_renders_kinds_batches_and_history(app_env, demo_db_con, mon
     monkeypatch.setattr(demo, "published_accounts", lambda con: [])  # as in a store of real data
     at = page_as("app_pages/imports.py", ADMIN)
     assert not at.exception
-    assert set(at.selectbox(key="imports_kind").options) >= {imports.KIND_LABELS["registrations"],
-                                                              imports.KIND_LABELS["scores"]}
+    assert set(at.selectbox(key="imports_kind").options) == set(imports.KIND_LABELS.values())
+    assert imports.KIND_LABELS["reviews"] in at.selectbox(key="imports_kind").options
     assert "2023-1" in at.selectbox(key="imports_batch").options
     history = at.dataframe[-1].value
     logged = demo_db_con.execute("select count(*) from import_log").fetchall()[0][0]
