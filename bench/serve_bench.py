@@ -98,14 +98,24 @@ class Client:
     def post(self, body: dict) -> tuple[int, bytes]:
         if self.session:
             body = {"session_id": self.session, **body}
-        self.conn.request("POST", INTERACT, json.dumps(body), {"Content-Type": "application/json"})
-        response = self.conn.getresponse()
+        data = json.dumps(body)
+        try:
+            self.conn.request("POST", INTERACT, data, {"Content-Type": "application/json"})
+            response = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # the server closed the kept-alive connection while this session waited: same session, new connection
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.conn.host, self.conn.port, timeout=300)
+            self.conn.request("POST", INTERACT, data, {"Content-Type": "application/json"})
+            response = self.conn.getresponse()
         return response.status, response.read()
 
     def open(self, username: str | None) -> list[str]:
         """Create the session (and sign in); the pages it may switch between."""
         status, raw = self.post({})
         snap = json.loads(raw)
+        if "session_id" not in snap:
+            raise RuntimeError(f"no session: HTTP {status} {raw[:300]!r}")
         self.session = snap["session_id"]
         if username:
             status, raw = self.post({"widget_state": {"login_username": username, "login_password": password(username)},
@@ -170,10 +180,8 @@ def drive(port: int, role: str, sessions: int, seconds: float, note: str = "") -
                 head = raw[:4000].replace(b" ", b"")
                 ok = status == 200 and b'"status":"ready"' in head
                 problem = None if ok else f"HTTP {status}: {raw[:100]!r}"
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - counted; the session goes on with its next request
                 problem = f"{type(exc).__name__}: {str(exc)[:80]}"
-                client = Client(port)
-                client.open(users[k % len(users)])
             elapsed = time.monotonic() - t0
             with lock:
                 if problem:
