@@ -43,27 +43,33 @@ def login_page() -> None:
             st.rerun()
 
 
-user = web.current_user()
-if user is None:
-    # The login form answers at every page's address: a linked view (or an expired session) shows
-    # the login, and after it the same address opens the page the user asked for.
-    nav = st.navigation(
-        [st.Page(login_page, title="登录", url_path="login", default=True)]
-        + [st.Page(login_page, title="登录", url_path=p.url) for p in navigation.PAGES],
-        position="hidden",
-    )
-else:
-    pages = [
-        st.Page(p.path, title=p.title, url_path=p.url, default=i == 0)
-        for i, p in enumerate(navigation.pages_for(user.role))
-    ]
-    nav = st.navigation(pages)
-    with st.sidebar:
-        st.caption(f"{user.display_name}（{web.ROLE_LABELS[user.role]}）" + (f" · {user.school_name}" if user.school_name else ""))
-        if st.button("退出登录", key="app_logout"):
-            web.logout()
-            st.rerun()
+# One read of the store's state and one identity check per page run (web.begin_run); everything the
+# page asks of web (user, scope, data version, day) answers from it.
+web.begin_run()
 try:
-    nav.run()
-except Exception as exc:  # Streamlit's stop and rerun are BaseExceptions and pass through
-    web.show_error(exc)
+    user = web.current_user()
+    if user is None:
+        # The login form answers at every page's address: a linked view (or an expired session) shows
+        # the login, and after it the same address opens the page the user asked for.
+        nav = st.navigation(
+            [st.Page(login_page, title="登录", url_path="login", default=True)]
+            + [st.Page(login_page, title="登录", url_path=p.url) for p in navigation.PAGES],
+            position="hidden",
+        )
+    else:
+        pages = [
+            st.Page(p.path, title=p.title, url_path=p.url, default=i == 0)
+            for i, p in enumerate(navigation.pages_for(user.role))
+        ]
+        nav = st.navigation(pages)
+        with st.sidebar:
+            st.caption(f"{user.display_name}（{web.ROLE_LABELS[user.role]}）" + (f" · {user.school_name}" if user.school_name else ""))
+            if st.button("退出登录", key="app_logout"):
+                web.logout()
+                st.rerun()
+    try:
+        nav.run()
+    except Exception as exc:  # Streamlit's stop and rerun are BaseExceptions and pass through
+        web.show_error(exc)
+finally:
+    web.end_run()

@@ -9,11 +9,11 @@ from examdash.web import charts, filters
 page = web.page("admin", "staff")
 f = filters.sidebar()
 st.title("考勤")
-phase = common.batch_phase(page.run, f.batch, page.today)
+phase = page.view(common.batch_phase, f.batch, page.today)
 if not phase.has_results:
     st.info(f"{common.batch_name(page.run, f.batch)}：{phase.text}。")
     st.stop()
-view = attendance.build(page.run, f)
+view = page.view(attendance.build, f)
 
 st.caption(f"筛选：{f.describe()}。缺考率 = 缺考 /（实到 + 缺考）；违纪计入实到；没有签到记录和成绩的考生记为未登记。")
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):

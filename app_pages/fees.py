@@ -15,7 +15,7 @@ period = st.radio(
     help="到账按院校计、不分批次。选「所选批次」时只计该批次的应缴，院校的到账按考试先后冲抵，分摊到该批次的部分计入。",
 )
 batch = None if period == fees.ALL_BATCHES else f.batch
-view = fees.build(page.run, batch, f.province, f.school, f.batch)
+view = page.view(fees.build, batch, f.province, f.school, f.batch)
 st.caption(
     f"统计范围：{view.period}。应缴按缴费院校所在省份在考试日有效的省级标准计价，没有的按暂行标准"
     "（初级 270 元、中级 280 元/人·次）；考后当年公布标准的按公布标准多退少补。余额 = 已缴 − 应缴，负数为欠费。"

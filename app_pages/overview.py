@@ -8,7 +8,7 @@ from examdash.web import charts, filters
 
 page = web.page("admin", "staff")
 f = filters.sidebar(("batch",))
-data = overview.build(page.run, f.batch, page.today)
+data = page.view(overview.build, f.batch, page.today)
 
 st.title(f"总览 · {data.batch_name}")
 st.caption(f"今天：{data.today:%Y-%m-%d}（{data.stage_now}）")

@@ -9,7 +9,7 @@ from examdash.web import charts, filters
 
 page = web.page("admin", "staff")
 f = filters.sidebar()
-view = registrations.build(page.run, f)
+view = page.view(registrations.build, f)
 
 
 def _height(frame) -> int:

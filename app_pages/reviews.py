@@ -8,7 +8,7 @@ from examdash.web import charts, filters
 
 page = web.page("admin", "staff")
 f = filters.sidebar(("batch",))
-view = reviews.build(page.run, f.batch, page.today)
+view = page.view(reviews.build, f.batch, page.today)
 
 st.title(f"成绩复核 · {view.window.batch_name}")
 st.caption(f"今天：{view.today:%Y-%m-%d}。{view.window_text}。")

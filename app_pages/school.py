@@ -8,10 +8,10 @@ from examdash.web import charts, filters
 
 page = web.page("school")
 f = filters.sidebar(("batch",))
-view = school.build(page.run, page.user, f.batch)
+view = page.view(school.build, page.user, f.batch)
 
 st.title(f"本校成绩 · {view.school_name}")
-phase = common.batch_phase(page.run, f.batch, page.today)
+phase = page.view(common.batch_phase, f.batch, page.today)
 if not phase.has_results:
     st.info(f"{common.batch_name(page.run, f.batch)}：{phase.text}。")
     st.stop()
@@ -28,7 +28,7 @@ with st.expander("对比数字"):
     st.dataframe(view.comparison_table, hide_index=True, key="school_compare_table")
 
 st.subheader("本校考生成绩")
-table = school.candidates(page.run, page.user, f.batch)
+table = page.view(school.candidates, page.user, f.batch)
 st.caption(f"共 {len(table):,} 人（本校考生，信息完整显示）")
 st.dataframe(table, hide_index=True, key="school_candidates_table")
 for col, (ext, (build, name, mime)) in zip(st.columns(2), school.downloads(page.user, f.batch, table).items()):

@@ -6,7 +6,7 @@ from examdash import web
 from examdash.views import exports, school_fees
 
 page = web.page("school")
-view = school_fees.build(page.run, page.user)
+view = page.view(school_fees.build, page.user)
 
 st.title(f"本校费用 · {view.school_name}")
 st.caption(f"院校代码 {view.school_code}；省份 {view.province or '—'}。全部批次合计，只含本校的应缴、到账与余额。")

@@ -9,7 +9,7 @@ from examdash.web import filters
 
 page = web.page("school")
 f = filters.sidebar(("batch",))
-view = school_reviews.build(page.run, page.user, f.batch, page.today)
+view = page.view(school_reviews.build, page.user, f.batch, page.today)
 
 st.title(f"成绩复核申请 · {view.school_name}")
 st.caption(f"今天：{view.today:%Y-%m-%d}。{view.window.line(view.today)}。")

@@ -10,11 +10,11 @@ from examdash.web import charts, filters
 page = web.page("admin", "staff")
 f = filters.sidebar()
 st.title("成绩")
-phase = common.batch_phase(page.run, f.batch, page.today)
+phase = page.view(common.batch_phase, f.batch, page.today)
 if not phase.has_results:
     st.info(f"{common.batch_name(page.run, f.batch)}：{phase.text}。")
     st.stop()
-view = scores.build(page.run, f)
+view = page.view(scores.build, f)
 
 
 def _height(frame) -> int:
@@ -70,7 +70,7 @@ st.subheader("成绩表")
 unmasked = st.checkbox("显示完整姓名和身份证号", key="scores_table_unmasked", on_change=_audit_unmasked,
                        args=(f.describe(),), help="勾选会记入审计日志；下载文件同样按此设置")
 masked = not unmasked
-table = scores.score_table(page.run, f, masked, limit=scores.TABLE_ROWS)
+table = page.view(scores.score_table, f, masked, scores.TABLE_ROWS)
 shown = f"页面显示前 {len(table):,} 行，" if view.table_rows > len(table) else ""
 st.caption(f"共 {view.table_rows:,} 人；{shown}下载文件包含全部 {view.table_rows:,} 行。"
            + ("姓名和身份证号已脱敏。" if masked else "显示完整姓名和身份证号。"))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from examdash.domain import rules
+from examdash.domain import rules, sessions
 from examdash.store import db
 from examdash.store.queries import Scope
 
@@ -116,6 +116,8 @@ def set_active(con, username: str, active: bool, actor: str) -> None:
         # Disabling ends the account's open sessions (and a later enabling does not bring them back).
         cur.execute("update users set active = $a, session_epoch = coalesce(session_epoch, 0) + (case when $a then 0 else 1 end) "
                     "where username = $u", {"a": active, "u": username})
+        if not active:
+            sessions.revoke_user(cur, username, "账号已停用")
         db.audit(cur, actor, "user_enable" if active else "user_disable", username)
 
 
@@ -128,6 +130,7 @@ def reset_password(con, username: str, password: str, actor: str) -> None:
         cur.execute("update users set password_hash = $h, session_epoch = coalesce(session_epoch, 0) + 1 "
                     "where username = $u", {"h": hash_password(password), "u": username})
         cur.execute("delete from login_throttle where username = $u", {"u": username})
+        sessions.revoke_user(cur, username, "账号密码已重置")
         db.audit(cur, actor, "user_reset_password", username)
 
 
@@ -250,6 +253,20 @@ def user_by_email(con, email: str) -> User | None:
         return _load(cur, rows[0][0]) if rows else None
     finally:
         cur.close()
+
+
+def accounts(con) -> dict[str, User]:
+    """Every enabled account as _load would give it, in one read (the web layer caches it per run_state
+    fingerprint, so a page run checks its identity without a query of its own)."""
+    cur = con.cursor()
+    try:
+        rows = cur.execute(
+            "select u.username, u.display_name, u.role, u.school_code, s.school_name, coalesce(u.session_epoch, 0) "
+            "from users u left join schools s using (school_code) where u.active"
+        ).fetchall()
+    finally:
+        cur.close()
+    return {r[0]: User(*r) for r in rows}
 
 
 def reload_user(con, username: str) -> User | None:

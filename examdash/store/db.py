@@ -8,6 +8,7 @@ import os
 import re
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -110,7 +111,47 @@ def data_version(con) -> int:
         cur.close()
 
 
+@dataclass(frozen=True)
+class RunState:
+    """What a page run reads once (store/sql/run_state.sql): the data version, the pinned day, a
+    fingerprint of the accounts, and the state of the run's web session (None fields: no session)."""
+
+    data_version: int
+    pinned_day: str | None
+    accounts: tuple[int, int]
+    session_user: str | None = None
+    session_epoch: int | None = None
+    session_last_seen: dt.datetime | None = None
+    session_expires_at: dt.datetime | None = None
+    session_revoked_at: dt.datetime | None = None
+    session_revoked_reason: str | None = None
+
+    def today(self) -> dt.date:
+        """The app's day as db.today would give it, from this read (EXAMDASH_TODAY still wins)."""
+        pinned = os.environ.get("EXAMDASH_TODAY") or self.pinned_day
+        return dt.date.fromisoformat(pinned) if pinned else now(None).date()
+
+
+def run_state(con, session_id: int | None = None) -> RunState:
+    cur = con.cursor()
+    try:
+        row = cur.execute(statement("run_state"), {"session_id": session_id or 0}).fetchall()[0]
+    finally:
+        cur.close()
+    version, pinned, n, h, *session = row
+    return RunState(int(version), pinned, (int(n), int(h)), *session)
+
+
+_bumps = 0  # data version bumps made by this process (a page run re-reads the version after its own write)
+
+
+def bumps() -> int:
+    return _bumps
+
+
 def bump_version(cur) -> None:
+    global _bumps
+    _bumps += 1
     cur.execute("update meta set value = cast(cast(value as bigint) + 1 as varchar) where key = 'data_version'")
 
 

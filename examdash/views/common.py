@@ -64,6 +64,39 @@ def current_batch(batches: pd.DataFrame, today: dt.date) -> str:
     return b.sort_values("ex").iloc[-1].batch_code
 
 
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the shared sidebar filters offer: the batches (today's first) with their labels, and, with
+    places, the provinces and the sites and schools of each province (None: all of them)."""
+
+    batches: tuple[str, ...]
+    batch_labels: dict
+    provinces: tuple[str, ...] = ()
+    places: dict = None  # (kind, province or None) -> (codes, {code: "code name"})
+
+
+def filter_choices(run: Run, today: dt.date, with_places: bool) -> FilterChoices:
+    batches = run("batches")
+    codes = batches["batch_code"].tolist()
+    if not codes:
+        return FilterChoices((), {})
+    names = dict(zip(batches.batch_code, batches.batch_name))
+    first = current_batch(batches, today)
+    codes = [first] + [c for c in codes if c != first]
+    labels = {c: f"{c} {names[c]}" for c in codes}
+    if not with_places:
+        return FilterChoices(tuple(codes), labels)
+    options = run("filter_options")
+    provinces = tuple(sorted(options[options.kind == "school"].province.unique()))
+    places = {}
+    for kind in ("site", "school"):
+        rows = options[options.kind == kind]
+        for province in (None, *provinces):
+            part = rows if province is None else rows[rows.province == province]
+            places[(kind, province)] = (tuple(part.code.tolist()), dict(zip(part.code, part.code + " " + part.name)))
+    return FilterChoices(tuple(codes), labels, provinces, places)
+
+
 def _batch_row(run: Run, batch: str) -> pd.Series:
     b = run("batches")
     return b[b.batch_code == batch].iloc[0]

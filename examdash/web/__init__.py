@@ -10,8 +10,11 @@ imports it but app.py and the page scripts.
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -21,14 +24,16 @@ import pandas as pd
 import streamlit as st
 
 from examdash import config
-from examdash.domain import auth, rules
+from examdash.domain import auth, rules, sessions
 from examdash.domain.auth import User
 from examdash.store import db, queries
+from examdash.web import cookies
 
 USER_KEY = "_examdash_user"
 SEEN_KEY = "_examdash_last_seen"
 METHOD_KEY = "_examdash_login_method"  # "password" or "oidc"
 GUARD_KEY = "_examdash_guard"
+WEB_SESSION_KEY = "_examdash_web_session"  # web_sessions.session_id of this tab, when it has one
 STAFF = rules.STAFF_ROLES
 _LOG = logging.getLogger("examdash")
 
@@ -41,6 +46,7 @@ class SessionGuard:
     user: User
     last_seen: float
     ended: str | None = None
+    session_id: int | None = None  # the browser's web session, when it has one
 
 
 @st.cache_resource(show_spinner=False)
@@ -53,12 +59,59 @@ def con():
     return _connection(str(config.db_path()))
 
 
+# --- the page run: one read of the store's state, one identity check -------------------------------------
+#
+# app.py wraps every page run in begin_run()/end_run(). begin_run reads run_state once (data version,
+# pinned day, accounts fingerprint, the web session); current_user, scope, query, today and data_version
+# then answer from it for the rest of the run instead of asking the store each time. Code that runs
+# outside a wrapped run (a page script run on its own in tests, a fragment rerun) reads afresh.
+
+_RUN = threading.local()
+
+
+@dataclass
+class _Run:
+    state: db.RunState
+    bumps: int  # db.bumps() when the state was read: a write in this process since then re-reads the version
+    checked: bool = False
+    user: User | None = None
+
+
+def _read_state() -> db.RunState:
+    return db.run_state(con(), st.session_state.get(WEB_SESSION_KEY))
+
+
+def _run() -> _Run | None:
+    return getattr(_RUN, "run", None)
+
+
+def _state() -> db.RunState:
+    run = _run()
+    return run.state if run is not None else _read_state()
+
+
+def begin_run() -> None:
+    bumps = db.bumps()
+    _RUN.run = _Run(_read_state(), bumps)
+
+
+def end_run() -> None:
+    _RUN.run = None
+
+
 def data_version() -> int:
-    return db.data_version(con())
+    run = _run()
+    if run is None:
+        return db.data_version(con())
+    if run.bumps != db.bumps():  # an import or a decision of this process since the run began
+        run.bumps = db.bumps()
+        run.state = dataclasses.replace(run.state, data_version=db.data_version(con()))
+    return run.state.data_version
 
 
 def today() -> dt.date:
-    return db.today(con())
+    run = _run()
+    return run.state.today() if run is not None else db.today(con())
 
 
 def now() -> dt.datetime:
@@ -66,10 +119,24 @@ def now() -> dt.datetime:
     return db.now(con())
 
 
-def account_problem(connection, user: User) -> str | None:
-    """Why a signed-in identity no longer holds: the account is gone or disabled, its role or school
-    changed, or its password was reset (session_epoch moved on). None while it holds."""
-    fresh = auth.reload_user(connection, user.username)
+_ACCOUNTS: dict[tuple, dict[str, User]] = {}
+_ACCOUNTS_LOCK = threading.Lock()
+
+
+def _accounts(state: db.RunState) -> dict[str, User]:
+    """Every enabled account, read once per accounts fingerprint and data version (school names)."""
+    key = (str(config.db_path()), state.accounts, state.data_version)
+    with _ACCOUNTS_LOCK:
+        hit = _ACCOUNTS.get(key)
+    if hit is None:
+        hit = auth.accounts(con())
+        with _ACCOUNTS_LOCK:
+            _ACCOUNTS.clear()
+            _ACCOUNTS[key] = hit
+    return hit
+
+
+def _problem(fresh: User | None, user: User) -> str | None:
     if fresh is None:
         return "账号已停用"
     if fresh.role != user.role or fresh.school_code != user.school_code:
@@ -79,44 +146,128 @@ def account_problem(connection, user: User) -> str | None:
     return None
 
 
+def account_problem(connection, user: User) -> str | None:
+    """Why a signed-in identity no longer holds: the account is gone or disabled, its role or school
+    changed, or its password was reset (session_epoch moved on). None while it holds."""
+    return _problem(auth.reload_user(connection, user.username), user)
+
+
 def _idle(last_seen: float) -> bool:
     return time.monotonic() - last_seen > config.session_timeout_minutes() * 60
 
 
-def current_user() -> User | None:
+def session_token() -> str | None:
+    """The browser's session token from the cookie serve.py sets (None without one: AppTest, app.py
+    served on its own)."""
+    try:
+        return cookies.token_from_header("; ".join(f"{k}={v}" for k, v in st.context.cookies.to_dict().items()))
+    except Exception:  # no request context (a bare script run)
+        return None
+
+
+def _web_session_problem(state: db.RunState) -> str | None:
+    if state.session_user is None:
+        return "会话已结束"
+    if state.session_revoked_at is not None:
+        return state.session_revoked_reason or "已退出登录"
+    if state.session_expires_at is not None and state.session_expires_at <= _clock(state):
+        return "会话已超时"
+    return None
+
+
+def _clock(state: db.RunState) -> dt.datetime:
+    real = db.now(None)
+    return dt.datetime.combine(state.today(), real.time())
+
+
+def _restore(state: db.RunState) -> User | None:
+    """A page run without a signed-in user: the browser's open web session signs it in, if any."""
+    token = session_token()
+    if token is None:
+        return None
+    found = sessions.find(con(), token)
+    if found is None:
+        return None
+    session_id, username, epoch, method = found
+    fresh = _accounts(state).get(username)
+    if fresh is None or fresh.epoch != epoch:
+        sessions.revoke(con(), session_id, _problem(fresh, fresh or User(username, "", "", None)) or "账号已变更")
+        return None
+    _remember(fresh, method, session_id)
+    return fresh
+
+
+def _check() -> User | None:
+    run = _run()
+    state = run.state if run is not None else _read_state()
     user = st.session_state.get(USER_KEY)
     if user is None:
-        return None
-    if _idle(st.session_state.get(SEEN_KEY, 0.0)):
+        return _restore(state)
+    session_id = st.session_state.get(WEB_SESSION_KEY)
+    if session_id is not None:
+        # A browser's session spans its tabs: the record's expiry decides, not this tab's idleness.
+        problem = _web_session_problem(state)
+        if problem:
+            logout(reason=f"{problem}，请重新登录")
+            return None
+    elif _idle(st.session_state.get(SEEN_KEY, 0.0)):
         logout(reason="会话已超时，请重新登录")
         return None
-    problem = account_problem(con(), user)
+    problem = _problem(_accounts(state).get(user.username), user)
     if problem:
         logout(reason=f"{problem}，请重新登录")
         return None
+    if session_id is not None:
+        sessions.touch(con(), session_id, state.session_last_seen, _clock(state))
     now = time.monotonic()
     st.session_state[SEEN_KEY] = now
     guard = st.session_state.get(GUARD_KEY)
     if guard is None or guard.user != user:
-        guard = st.session_state[GUARD_KEY] = SessionGuard(user, now)
+        guard = st.session_state[GUARD_KEY] = SessionGuard(user, now, session_id=session_id)
     guard.last_seen = now
     return user
 
 
-def sign_in(user: User, method: str = "password") -> None:
+def current_user() -> User | None:
+    """The signed-in identity, checked once per page run: the session (this tab's, or the browser's
+    web session) has not ended or idled out, and the account still holds. None when signed out."""
+    run = _run()
+    if run is not None and run.checked:
+        return run.user
+    user = _check()
+    if run is not None:
+        run.checked, run.user = True, user
+    return user
+
+
+def _remember(user: User, method: str, session_id: int | None) -> None:
     st.session_state[USER_KEY] = user
     st.session_state[SEEN_KEY] = time.monotonic()
     st.session_state[METHOD_KEY] = method
-    st.session_state[GUARD_KEY] = SessionGuard(user, st.session_state[SEEN_KEY])
+    if session_id is not None:
+        st.session_state[WEB_SESSION_KEY] = session_id
+    st.session_state[GUARD_KEY] = SessionGuard(user, st.session_state[SEEN_KEY], session_id=session_id)
+
+
+def sign_in(user: User, method: str = "password") -> None:
+    """After a login: this tab's session, and the browser's web session when it has a session cookie
+    (so a reload or another tab stays signed in)."""
+    token = session_token()
+    session_id = sessions.open_session(con(), token, user.username, user.epoch, method) if token else None
+    _remember(user, method, session_id)
 
 
 def logout(reason: str | None = None) -> None:
-    """End the session (the button, an idle timeout, a changed account). A single sign-on session is
+    """End the session (the button, an idle timeout, a changed account): this tab's, and the browser's
+    web session, so its other tabs are signed out at their next page run. A single sign-on session is
     ended at the identity provider's cookie too, or the login page would sign the user straight back in."""
     user = st.session_state.pop(USER_KEY, None)
     guard = st.session_state.get(GUARD_KEY)
     if guard is not None:
         guard.ended = reason or "已退出登录"
+    session_id = st.session_state.get(WEB_SESSION_KEY)
+    if session_id is not None:
+        sessions.revoke(con(), session_id, reason or "已退出登录")
     if user is not None:
         with db.transaction(con()) as cur:
             db.audit(cur, user.username, "logout", user.username, {"reason": reason} if reason else None)
@@ -127,6 +278,9 @@ def logout(reason: str | None = None) -> None:
             del st.session_state[key]
     if reason:
         st.session_state["_examdash_notice"] = reason
+    run = _run()
+    if run is not None:
+        run.checked, run.user = True, None
 
 
 def require(*roles: str) -> User:
@@ -141,6 +295,28 @@ def require(*roles: str) -> User:
     return user
 
 
+VIEW_ENTRIES = 256  # view models kept per process (the oldest used goes first)
+_VIEWS: collections.OrderedDict = collections.OrderedDict()
+_VIEWS_LOCK = threading.Lock()
+
+
+def cached_view(fn: Callable, run: Callable[..., pd.DataFrame], *args):
+    """fn(run, *args), computed once per (view, arguments, scope, data version, day) in this process and
+    shared by every session with that scope. The arguments must be hashable (the user, filters, codes).
+    The object returned is shared: pages render it and never change it. A view that fails is not kept."""
+    key = (str(config.db_path()), fn.__module__, fn.__qualname__, args, scope().cache_key, data_version(), today())
+    with _VIEWS_LOCK:
+        if key in _VIEWS:
+            _VIEWS.move_to_end(key)
+            return _VIEWS[key]
+    value = fn(run, *args)
+    with _VIEWS_LOCK:
+        _VIEWS[key] = value
+        while len(_VIEWS) > VIEW_ENTRIES:
+            _VIEWS.popitem(last=False)
+    return value
+
+
 @dataclass(frozen=True)
 class Page:
     """What a page hands its view: who is signed in, a query runner scoped to them (cached per data
@@ -150,6 +326,10 @@ class Page:
     run: Callable[..., pd.DataFrame]
     today: dt.date
     con: object
+
+    def view(self, fn: Callable, *args):
+        """A view model (fn(page.run, *args)), cached per arguments, scope, data version and day."""
+        return cached_view(fn, self.run, *args)
 
 
 def page(*roles: str) -> Page:
@@ -227,7 +407,11 @@ def session_problem(connection, session: SessionGuard, unmasked: bool = False) -
     """Why a deferred download of this session must not be built now, or None."""
     if session.ended:
         return f"会话已结束（{session.ended}）"
-    if _idle(session.last_seen):
+    if session.session_id is not None:
+        problem = _web_session_problem(db.run_state(connection, session.session_id))
+        if problem:
+            return f"会话已结束（{problem}）"
+    elif _idle(session.last_seen):
         return "会话已超时"
     problem = account_problem(connection, session.user)
     if problem:

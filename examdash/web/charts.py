@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import functools
+import threading
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -10,6 +13,34 @@ import plotly.graph_objects as go
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, WenQuanYi Micro Hei, sans-serif"
 LEVEL_COLORS = {"初级": "#4C78A8", "中级": "#F58518"}
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D"]
+
+
+CHART_ENTRIES = 256
+_FIGURES: collections.OrderedDict = collections.OrderedDict()
+_FIGURES_LOCK = threading.Lock()
+
+
+def _memo(builder):
+    """Build a figure once per frame object and arguments. View models are cached and shared, so the
+    same frame comes back on every page run until the data changes; the entry holds the frame, so its
+    id cannot be reused while the entry lives. The figure is shared: st.plotly_chart only reads it."""
+
+    @functools.wraps(builder)
+    def build(df, *args, **kwargs):
+        key = (builder.__name__, id(df), repr(args), repr(sorted(kwargs.items())))
+        with _FIGURES_LOCK:
+            hit = _FIGURES.get(key)
+            if hit is not None and hit[0] is df:
+                _FIGURES.move_to_end(key)
+                return hit[1]
+        fig = builder(df, *args, **kwargs)
+        with _FIGURES_LOCK:
+            _FIGURES[key] = (df, fig)
+            while len(_FIGURES) > CHART_ENTRIES:
+                _FIGURES.popitem(last=False)
+        return fig
+
+    return build
 
 
 def _layout(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Figure:
@@ -25,6 +56,7 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 380) -> go.F
     return fig
 
 
+@_memo
 def calendar(stages: pd.DataFrame, today: dt.date) -> go.Figure:
     """The batch's stages as bars on a date axis, with today marked."""
     fig = go.Figure()
@@ -46,6 +78,7 @@ def calendar(stages: pd.DataFrame, today: dt.date) -> go.Figure:
     return _layout(fig, None, height=60 + 38 * len(df))
 
 
+@_memo
 def level_funnel(by_level: pd.DataFrame) -> go.Figure:
     """Registered, sat and passed per level, side by side."""
     fig = go.Figure()
@@ -58,6 +91,7 @@ def level_funnel(by_level: pd.DataFrame) -> go.Figure:
     return _layout(fig, "各级别报名、实考与合格人数")
 
 
+@_memo
 def bar(df: pd.DataFrame, x: str, y: str, *, title: str, x_title: str, y_title: str, color: str | None = None,
         percent: bool = False, horizontal: bool = False, height: int = 420) -> go.Figure:
     """A plain (optionally grouped) bar chart with the number on hover."""
@@ -80,6 +114,7 @@ def bar(df: pd.DataFrame, x: str, y: str, *, title: str, x_title: str, y_title: 
     return _layout(fig, title, height=height)
 
 
+@_memo
 def cumulative(df: pd.DataFrame, deadline: dt.date, today: dt.date | None = None) -> go.Figure:
     """Daily cumulative registrations per level up to the deadline."""
     fig = go.Figure()
@@ -95,6 +130,7 @@ def cumulative(df: pd.DataFrame, deadline: dt.date, today: dt.date | None = None
     return _layout(fig, "每日累计报名人数")
 
 
+@_memo
 def seats_vs_registered(df: pd.DataFrame) -> go.Figure:
     """Seats against registrations per site; over-capacity sites in red."""
     over = df["registered"] > df["seats"].fillna(0) * df.get("sessions", 1)
@@ -110,6 +146,7 @@ def seats_vs_registered(df: pd.DataFrame) -> go.Figure:
     return _layout(fig, "考点机位数与报名人数（红色：超出机位）")
 
 
+@_memo
 def histogram(df: pd.DataFrame, columns: dict[str, str], title: str) -> go.Figure:
     """Pre-binned score counts (bin, column, count) as overlaid bars."""
     fig = go.Figure()
@@ -126,6 +163,7 @@ def histogram(df: pd.DataFrame, columns: dict[str, str], title: str) -> go.Figur
     return _layout(fig, title)
 
 
+@_memo
 def heatmap(df: pd.DataFrame, title: str) -> go.Figure:
     """Theory against practical: candidates per 10x10-point cell."""
     pivot = df.pivot_table(index="practical_bin", columns="theory_bin", values="candidates", aggfunc="sum", fill_value=0)
@@ -141,6 +179,7 @@ def heatmap(df: pd.DataFrame, title: str) -> go.Figure:
 STATUS_COLORS = {"已提交": "#4C78A8", "复核中": "#F58518", "维持": "#54A24B", "更正": "#E45756", "驳回": "#9D755D"}
 
 
+@_memo
 def review_status_bars(by_school: pd.DataFrame) -> go.Figure:
     """Review items per school, stacked by status, one colour per status whatever statuses occur."""
     fig = bar(by_school, "院校", "复核项", title="各院校复核项（按状态）", x_title="院校", y_title="复核项",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from examdash import web
-from examdash.views.common import FIELDS, Filters, current_batch
+from examdash.views.common import FIELDS, Filters, filter_choices
 
 ALL = "全部"
 LABELS = {"batch": "考试批次", "level": "级别", "province": "省份（院校所在）", "site": "考点", "school": "院校",
@@ -41,28 +41,20 @@ def _select(field: str, options: list[str], labels: dict[str, str] | None = None
 
 def sidebar(fields: tuple[str, ...] = FIELDS) -> Filters:
     """Draw the filters a page uses; choices narrow each other (a province limits its sites and schools)."""
-    batches = web.query("batches")
-    codes = batches["batch_code"].tolist()
-    if not codes:
+    places = any(f in fields for f in ("province", "site", "school"))
+    choices = web.cached_view(filter_choices, web.query, web.today(), places)
+    if not choices.batches:
         st.warning("考试计划中没有批次：请检查 data/exam_plan.toml。")
         st.stop()
-    names = dict(zip(batches.batch_code, batches.batch_name))
-    first = current_batch(batches, web.today())
-    codes = [first] + [c for c in codes if c != first]
-    values: dict[str, str | None] = {"batch": _select("batch", codes, {c: f"{c} {names[c]}" for c in codes})}
-    options = web.query("filter_options") if any(f in fields for f in ("province", "site", "school")) else None
+    values: dict[str, str | None] = {"batch": _select("batch", list(choices.batches), choices.batch_labels)}
     if "level" in fields:
         values["level"] = _select("level", [ALL, "初级", "中级"])
     if "province" in fields:
-        provinces = sorted(options[options.kind == "school"].province.unique())
-        values["province"] = _select("province", [ALL, *provinces])
-    for field, kind in (("site", "site"), ("school", "school")):
+        values["province"] = _select("province", [ALL, *choices.provinces])
+    for field in ("site", "school"):
         if field in fields:
-            rows = options[options.kind == kind]
-            if values.get("province"):
-                rows = rows[rows.province == values["province"]]
-            labels = dict(zip(rows.code, rows.code + " " + rows.name))
-            values[field] = _select(field, [ALL, *rows.code.tolist()], labels)
+            codes, labels = choices.places[(field, values.get("province"))]
+            values[field] = _select(field, [ALL, *codes], labels)
     if "candidate_type" in fields:
         values["candidate_type"] = _select("candidate_type", [ALL, "在校生", "社会考生"])
     _mirror(values)

@@ -1,0 +1,95 @@
+"""Web sessions that survive a reload and a new tab (table web_sessions, migration 008).
+
+The browser holds a random token in an HttpOnly cookie (serve.py sets it); the store keeps only its
+SHA-256. A login opens a record for the token and the account; a page run of any tab of that browser
+finds the newest open record and signs in as its account, provided the account still holds (enabled,
+same password epoch). A record is closed by logout in any tab, a password reset, disabling the account,
+or idling past the timeout; other tabs of the browser are signed out at their next page run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+
+from examdash import config
+from examdash.store import db
+
+TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
+TOUCH_EVERY = dt.timedelta(seconds=60)  # last_seen is written at most this often per session
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def valid_token(token: str | None) -> bool:
+    return isinstance(token, str) and TOKEN.fullmatch(token) is not None
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def _timeout() -> dt.timedelta:
+    return dt.timedelta(minutes=config.session_timeout_minutes())
+
+
+def open_session(con, token: str, username: str, epoch: int, method: str) -> int:
+    """A login in the browser holding `token`: a new record (older open ones of the token are closed)."""
+    if not valid_token(token):
+        raise ValueError("invalid session token")
+    h = token_hash(token)
+    with db.transaction(con) as cur:
+        now = db.now(cur)
+        cur.execute("update web_sessions set revoked_at = $t, revoked_reason = '重新登录' "
+                    "where token_hash = $h and revoked_at is null", {"t": now, "h": h})
+        return cur.execute(
+            "insert into web_sessions (token_hash, username, epoch, method, created_at, last_seen, expires_at) "
+            "values ($h, $u, $e, $m, $t, $t, $x) returning session_id",
+            {"h": h, "u": username, "e": epoch, "m": method, "t": now, "x": now + _timeout()},
+        ).fetchall()[0][0]
+
+
+def find(con, token: str | None) -> tuple[int, str, int, str] | None:
+    """The open, unexpired record of the browser's token: (session_id, username, epoch, method)."""
+    if not valid_token(token):
+        return None
+    cur = con.cursor()
+    try:
+        rows = cur.execute(
+            "select session_id, username, epoch, method from web_sessions where token_hash = $h "
+            "and revoked_at is null and expires_at > $t order by session_id desc limit 1",
+            {"h": token_hash(token), "t": db.now(cur)},
+        ).fetchall()
+    finally:
+        cur.close()
+    return rows[0] if rows else None
+
+
+def is_open(con, token: str | None) -> bool:
+    """Whether the token has an open record (the cookie middleware keeps such a token)."""
+    return find(con, token) is not None
+
+
+def touch(con, session_id: int, last_seen: dt.datetime | None, now: dt.datetime) -> None:
+    """Move an open session's expiry on; written at most once a minute per session."""
+    if last_seen is not None and now - last_seen < TOUCH_EVERY:
+        return
+    with db.transaction(con) as cur:
+        cur.execute("update web_sessions set last_seen = $t, expires_at = $x where session_id = $s and revoked_at is null",
+                    {"t": now, "x": now + _timeout(), "s": session_id})
+
+
+def revoke(con, session_id: int, reason: str) -> None:
+    with db.transaction(con) as cur:
+        cur.execute("update web_sessions set revoked_at = $t, revoked_reason = $r where session_id = $s and revoked_at is null",
+                    {"t": db.now(cur), "r": reason, "s": session_id})
+
+
+def revoke_user(cur, username: str, reason: str) -> None:
+    """Close every open session of an account, inside the caller's transaction."""
+    cur.execute("update web_sessions set revoked_at = $t, revoked_reason = $r where username = $u and revoked_at is null",
+                {"t": db.now(cur), "r": reason, "u": username})

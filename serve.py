@@ -1,0 +1,13 @@
+"""The app as served: app.py behind Streamlit's ASGI server, with the session cookie middleware.
+
+`streamlit run serve.py` (what `make run` does) finds `app` below and serves app.py with it; every
+streamlit option (--server.port, …) works as usual. Running app.py directly still works, but then a
+reload or a new tab asks for the login again (there is no session cookie).
+"""
+
+import streamlit as st
+from starlette.middleware import Middleware
+
+from examdash.web.cookies import SessionCookie
+
+app = st.App("app.py", middleware=[Middleware(SessionCookie)])
