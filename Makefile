@@ -28,7 +28,7 @@ demo: $(STAMP)
 
 run: $(STAMP) $(DB)
 	@EXAMDASH_DB=$(DB) $(BIN)/python -m examdash users demo-logins
-	EXAMDASH_DB=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
+	EXAMDASH_DB=$(DB) $(BIN)/streamlit run serve.py --server.port $(PORT) --server.headless true
 
 browser:
 	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \

@@ -52,7 +52,7 @@ from examdash.store import db  # noqa: E402
 
 INTERACT = "/_stcore/agent/interact"
 FLOOR_APP = 'import streamlit as st\n\nst.write("ok")\n'
-ENTRY = "app.py"  # what `make run` serves
+ENTRY = "serve.py"  # what `make run` serves
 TARGETS = {"school": 0.6, "staff": 0.4}
 SCALING = 0.8
 OURS = ("examdash/", "app_pages/", "app.py", "serve.py")

@@ -2,7 +2,7 @@
 
 Every import counts, also one inside a function: a lazy import is still a dependency. The rules:
 
-    pages/, app.py   -> web, views                (never the store, duckdb, importers or SQL)
+    pages/, app.py, serve.py -> web, views                (never the store, duckdb, importers or SQL)
     web              -> views, domain, store, config   (+ streamlit, plotly)
     cli              -> views, importers, demo, domain, store, config   (never streamlit)
     views            -> demo, importers, domain, store, config   (never streamlit or web)
@@ -50,7 +50,7 @@ CONFINED = {
 
 
 def sources() -> list[Path]:
-    return sorted((ROOT / "examdash").rglob("*.py")) + sorted((ROOT / "app_pages").glob("*.py")) + [ROOT / "app.py"]
+    return sorted((ROOT / "examdash").rglob("*.py")) + sorted((ROOT / "app_pages").glob("*.py")) + [ROOT / "app.py", ROOT / "serve.py"]
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -64,7 +64,7 @@ def module_name(path: Path, root: Path = ROOT) -> str:
 def layer(module: str) -> str:
     """The layer of one of our modules (examdash.x.y, app_pages.x, app) or '' for anything else."""
     parts = module.split(".")
-    if parts[0] in ("app_pages", "app"):
+    if parts[0] in ("app_pages", "app", "serve"):
         return "pages"
     if parts[0] != "examdash":
         return ""

@@ -18,7 +18,8 @@ from examdash import config
 from examdash.store import db
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
-TOUCH_EVERY = dt.timedelta(seconds=60)  # last_seen is written at most this often per session
+TOUCH_EVERY = dt.timedelta(seconds=60)  # last_seen is written at most this often per session (a tenth of
+# the timeout when that is shorter), so the expiry is right to within a minute and costs no write per page run
 
 
 def new_token() -> str:
@@ -76,7 +77,7 @@ def is_open(con, token: str | None) -> bool:
 
 def touch(con, session_id: int, last_seen: dt.datetime | None, now: dt.datetime) -> None:
     """Move an open session's expiry on; written at most once a minute per session."""
-    if last_seen is not None and now - last_seen < TOUCH_EVERY:
+    if last_seen is not None and now - last_seen < min(TOUCH_EVERY, _timeout() / 10):
         return
     with db.transaction(con) as cur:
         cur.execute("update web_sessions set last_seen = $t, expires_at = $x where session_id = $s and revoked_at is null",

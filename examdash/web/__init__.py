@@ -191,7 +191,7 @@ def _restore(state: db.RunState) -> User | None:
     session_id, username, epoch, method = found
     fresh = _accounts(state).get(username)
     if fresh is None or fresh.epoch != epoch:
-        sessions.revoke(con(), session_id, _problem(fresh, fresh or User(username, "", "", None)) or "账号已变更")
+        sessions.revoke(con(), session_id, "账号已停用" if fresh is None else "账号密码已重置")
         return None
     _remember(fresh, method, session_id)
     return fresh

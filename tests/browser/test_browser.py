@@ -3,6 +3,7 @@ Playwright. Screenshots of every page go to test-output/screenshots/."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -56,7 +57,7 @@ def _serve(demo_db_path, folder: Path, prepare=None, **env):
         con.close()
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env={**os.environ, "EXAMDASH_DB": str(db_file), "PYTHONUNBUFFERED": "1", **env},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -129,7 +130,7 @@ def _choose(page, area, label: str, option: str) -> None:
 
 
 def _open(page, title: str) -> None:
-    """Go to a page through the menu: a full reload would start a new, signed-out session."""
+    """Go to a page through the menu (as a user does; a reload would also keep the session)."""
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
     _settled(page)
     expect(page.get_by_role("heading", name=title).first).to_be_visible()
@@ -479,7 +480,53 @@ def test_a_download_after_the_idle_timeout_is_refused(brief_server, browser):
     page.get_by_role("button", name="下载 .csv").first.click()
     assert "会话已超时" in _server_audit(server, page, "download_refused", mark, "staff")[0][2]
     assert not _server_rows(server, "select 1 from audit_log where action = 'download' and audit_id > $n", {"n": mark})
+    page.reload()  # the browser's web session has expired too: a reload asks for the login
+    _settled(page)
+    expect(page.get_by_label("密码")).to_be_visible()
     page.context.close()
+
+
+def test_a_session_survives_a_reload_and_a_new_tab_until_logout(server, browser):
+    page = _page(browser)
+    _login(page, server["url"], "staff", DEMO_PASSWORD["staff"])
+    _open(page, "成绩")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "examdash_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and len(cookie["value"]) == 43
+    page.reload()
+    _settled(page)
+    expect(page.get_by_role("heading", name="成绩").first).to_be_visible()
+    expect(page.get_by_label("密码")).to_have_count(0)
+    # a second tab on a deep link with filters opens signed in, on that page with those filters
+    tab = page.context.new_page()
+    tab.set_default_timeout(TIMEOUT)
+    tab.goto(f"{server['url']}/attendance?batch=2023-2&level=中级")
+    _settled(tab)
+    expect(tab.get_by_role("heading", name="考勤").first).to_be_visible()
+    expect(tab.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="级别")).to_have_value("中级")
+    # the store knows the token only by its hash
+    mine = hashlib.sha256(cookie["value"].encode()).hexdigest()
+    assert _server_rows(server, "select username from web_sessions where token_hash = $h and revoked_at is null",
+                        {"h": mine}) == [("staff",)]
+    assert not _server_rows(server, "select 1 from web_sessions where token_hash = $t", {"t": cookie["value"]})
+    # logout in one tab ends the other tab's session at its next page run, and a reload stays signed out
+    page.get_by_role("button", name="退出登录").click()
+    _settled(page)
+    expect(page.get_by_label("密码")).to_be_visible()
+    _choose(tab, tab.locator('[data-testid="stSidebar"]'), "级别", "初级")
+    expect(tab.get_by_label("密码")).to_be_visible()
+    expect(tab.get_by_text("已退出登录")).to_be_visible()
+    for p in (page, tab):
+        p.reload()
+        _settled(p)
+        expect(p.get_by_label("密码")).to_be_visible()
+    assert not _server_rows(server, "select 1 from web_sessions where token_hash = $h and revoked_at is null", {"h": mine})
+    # another browser (no cookie of this one) was never signed in
+    other = _page(browser)
+    other.goto(f"{server['url']}/attendance")
+    _settled(other)
+    expect(other.get_by_label("密码")).to_be_visible()
+    page.context.close()
+    other.context.close()
 
 
 def test_a_hostile_upload_fails_alone(real_server, browser, tmp_path):

@@ -111,3 +111,22 @@ def test_view_figures_are_the_registrations(demo_ro):
     assert dict((m[0], m[1]) for m in view.metrics)["报名人数"] == f"{want:,}"
     for table in (view.by_site_table, view.by_school_table, view.by_province_table, view.by_type_table):
         assert int(table["中级"].sum()) == int(table["合计"].sum()) == want
+
+
+def test_filter_choices_put_todays_batch_first_and_narrow_places_by_province(demo_ro):
+    from examdash.views.common import current_batch, filter_choices
+
+    run = runner(demo_ro, auth.scope_for(auth.User("probe", "probe", "staff", None)))
+    choices = filter_choices(run, TODAY, True)
+    batches = run("batches")
+    assert choices.batches[0] == current_batch(batches, TODAY)
+    assert sorted(choices.batches) == sorted(batches.batch_code)
+    options = run("filter_options")
+    for kind in ("site", "school"):
+        every, labels = choices.places[(kind, None)]
+        assert set(every) == set(options[options.kind == kind].code) and set(labels) == set(every)
+        for province in choices.provinces:
+            codes, _ = choices.places[(kind, province)]
+            assert set(codes) == set(options[(options.kind == kind) & (options.province == province)].code)
+    school_only = filter_choices(run, TODAY, False)
+    assert school_only.batches == choices.batches and school_only.places is None
