@@ -113,6 +113,6 @@ with tabs[6]:
         web.download_button(st, "下载对账单 .xlsx", fees.statement_file(web.bound_query(), page.con, code), name, exports.MIME["xlsx"],
                             "fees_statement_download", {"school": code})
     zip_name = f"费用对账单_{describe}.zip"
-    web.download_button(st, f"下载当前筛选下全部 {len(codes):,} 所院校的对账单 .zip",
-                        fees.all_statements(page.con, web.scope(), f.province, f.school), zip_name, exports.MIME["zip"],
-                        "fees_statements_zip_download", {"schools": len(codes)}, disabled=not codes)
+    web.file_job(st.container(), f"当前筛选下全部 {len(codes):,} 所院校的对账单 .zip",
+                 fees.all_statements(page.con, web.scope(), f.province, f.school), zip_name, exports.MIME["zip"],
+                 "fees_statements_zip_download", {"schools": len(codes)}, disabled=not codes)

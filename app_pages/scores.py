@@ -75,8 +75,11 @@ shown = f"页面显示前 {len(table):,} 行，" if view.table_rows > len(table)
 st.caption(f"共 {view.table_rows:,} 人；{shown}下载文件包含全部 {view.table_rows:,} 行。"
            + ("姓名和身份证号已脱敏。" if masked else "显示完整姓名和身份证号。"))
 st.dataframe(table, hide_index=True, key="scores_table")
-for col, ext in zip(st.columns(2), ("xlsx", "csv")):
-    web.download_button(col, f"下载 .{ext}（{view.table_rows:,} 行）",
-                        scores.score_file(common.runner(page.con, web.scope()), f, masked, ext),
-                        scores.score_download_name(f, ext), exports.MIME[ext], f"scores_table_download_{ext}",
-                        {"filters": f.describe(), "masked": masked, "format": ext}, unmasked=not masked)
+xlsx_col, csv_col = st.columns(2)
+bound = common.runner(page.con, web.scope())
+web.file_job(xlsx_col, f".xlsx（{view.table_rows:,} 行）", scores.score_xlsx_job(bound, f, masked),
+             scores.score_download_name(f, "xlsx"), exports.MIME["xlsx"], "scores_table_download_xlsx",
+             {"filters": f.describe(), "masked": masked, "format": "xlsx"}, unmasked=not masked)
+web.download_button(csv_col, f"下载 .csv（{view.table_rows:,} 行）", scores.score_file(bound, f, masked, "csv"),
+                    scores.score_download_name(f, "csv"), exports.MIME["csv"], "scores_table_download_csv",
+                    {"filters": f.describe(), "masked": masked, "format": "csv"}, unmasked=not masked)

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -129,6 +130,22 @@ def click_download(deferred: dict, button) -> bytes:
     """What clicking a download button serves: its deferred callable run. A page must carry no ready file."""
     assert button.proto.deferred_file_id and not button.proto.url, f"{button.key} carries a ready file"
     return deferred[button.proto.deferred_file_id]()
+
+
+def finish_file_job(at: AppTest, key: str, timeout: float = 180):
+    """Click a background file's 生成 button, wait for its job (a worker thread and a child process) and
+    rerun the page: the download button it then shows."""
+    from examdash import web
+
+    at.button(key=f"{key}_start").click().run()
+    job = at.session_state[web.JOBS_KEY][key]
+    deadline = time.monotonic() + timeout
+    while not job.done:
+        assert time.monotonic() < deadline, f"file job {key} not done after {timeout} s"
+        threading.Event().wait(0.2)
+    at.run()
+    assert not job.error, job.error
+    return next(b for b in at.get("download_button") if b.key == key)
 
 
 def own_password(username: str) -> str:

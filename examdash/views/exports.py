@@ -67,8 +67,14 @@ def table_files(table: pd.DataFrame, prefix: str, describe: str, sheet: str = "�
     return {ext: (build(ext), file_name(prefix, describe, ext), MIME[ext]) for ext in ("xlsx", "csv")}
 
 
-def to_xlsx(sheets: dict[str, pd.DataFrame] | pd.DataFrame, sheet_name: str = "数据") -> bytes:
-    """One or more frames as sheets; every text cell written as text, never as a formula."""
+def table_xlsx(table: pd.DataFrame, sheet_name: str, progress=None) -> bytes:
+    """One table as an .xlsx, reporting progress by column (what a child process builds, see offload.py)."""
+    return to_xlsx(table, sheet_name, progress)
+
+
+def to_xlsx(sheets: dict[str, pd.DataFrame] | pd.DataFrame, sheet_name: str = "数据", progress=None) -> bytes:
+    """One or more frames as sheets; every text cell written as text, never as a formula.
+    `progress(fraction, text)` after each column of a single table."""
     import xlsxwriter
 
     if isinstance(sheets, pd.DataFrame):
@@ -94,6 +100,8 @@ def to_xlsx(sheets: dict[str, pd.DataFrame] | pd.DataFrame, sheet_name: str = "�
                     ws.write_number(i, j, v)
                 else:
                     ws.write_string(i, j, str(v))
+            if progress and len(sheets) == 1:
+                progress((j + 1) / (len(df.columns) + 1), f"已写入 {j + 1} / {len(df.columns)} 列（{len(df):,} 行）")
         ws.freeze_panes(1, 0)
     wb.close()
     return buf.getvalue()

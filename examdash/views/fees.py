@@ -24,7 +24,7 @@ from examdash.domain.money import (
     yuan_text,
 )
 from examdash.store import db, queries
-from examdash.views import exports
+from examdash.views import exports, offload
 from examdash.views.common import date_texts, yuan_columns
 
 ALL_BATCHES = "全部批次"
@@ -207,12 +207,15 @@ def statement_file(run, con, code: str) -> Callable[[], bytes]:
     return lambda: statement_xlsx(run, code, db.now(con))
 
 
-def all_statements(con, scope: queries.Scope, province: str | None, school: str | None) -> Callable[[], bytes]:
-    """Every listed school's statement in a .zip, made on click (another thread, outside the script: it
-    carries the signed-in scope instead of reading the session)."""
-    def build_zip() -> bytes:
-        return statements_zip(lambda name, **params: queries.run(con, name, params, scope), province, school,
-                              at=db.now(con))
+def all_statements(con, scope: queries.Scope, province: str | None, school: str | None):
+    """Every listed school's statement in a .zip, for a background build (web.file_job): the queries run
+    here, the workbooks are written in a child process (offload.py). Carries the signed-in scope instead
+    of reading the session. Returns build(progress) -> (bytes, what was served)."""
+    def build_zip(progress) -> tuple[bytes, dict]:
+        progress(0.0, "查询各院校的费用数据")
+        inputs = _statement_inputs(lambda name, **params: queries.run(con, name, params, scope), school, province)
+        data = offload.build("statements_zip", inputs, db.now(con), progress=progress)
+        return data, {"schools": len(inputs["balances"])}
 
     return build_zip
 
@@ -388,12 +391,20 @@ def statements_zip(con_or_query_fn, province: str | None = None, school: str | N
     """Every listed school's 对账单 (the same workbook statement_xlsx makes) in one .zip, the queries
     run once for all schools."""
     inputs = _statement_inputs(_query_fn(con_or_query_fn), school, province)
-    at = _made_at(con_or_query_fn, at)
+    return zip_statements(inputs, _made_at(con_or_query_fn, at))
+
+
+def zip_statements(inputs: dict[str, pd.DataFrame], at: dt.datetime, progress=None) -> bytes:
+    """The .zip of statements from the frames _statement_inputs read (what a child process builds, see
+    offload.py); `progress(fraction, text)` after each school."""
     parts = {k: dict(tuple(df.groupby("school_code", sort=False))) for k, df in inputs.items()}
+    listed = list(zip(inputs["balances"].school_code, inputs["balances"].school_name))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for code, name in zip(inputs["balances"].school_code, inputs["balances"].school_name):
+        for i, (code, name) in enumerate(listed, start=1):
             mine = {k: parts[k].get(code, inputs[k].iloc[0:0]).reset_index(drop=True) for k in inputs}
             zf.writestr(statement_file_name(code, name), exports.to_xlsx(_statement_sheets(mine, code, at)))
+            if progress:
+                progress(i / len(listed), f"已生成 {i:,} / {len(listed):,} 所院校的对账单")
     return buf.getvalue()
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from examdash.domain.rules import PASS_RULES
-from examdash.views import exports
+from examdash.views import exports, offload
 from examdash.views.common import (
     Filters,
     Run,
@@ -135,5 +135,17 @@ def score_file(run: Run, f: Filters, masked: bool, ext: str) -> Callable[[], tup
     def build() -> tuple[bytes, dict]:
         table = score_table(run, f, masked)
         return _score_file(table, ext), {"rows": len(table)}
+
+    return build
+
+
+def score_xlsx_job(run: Run, f: Filters, masked: bool):
+    """The whole filtered score table as .xlsx, for a background build (web.file_job): the query runs
+    here, the workbook is written in a child process (offload.py). Returns build(progress) -> (bytes,
+    what was served)."""
+    def build(progress) -> tuple[bytes, dict]:
+        progress(0.0, "查询成绩")
+        table = score_table(run, f, masked)
+        return offload.build("table_xlsx", table, "成绩表", progress=progress), {"rows": len(table)}
 
     return build

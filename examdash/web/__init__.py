@@ -463,6 +463,90 @@ def download_button(container, label: str, build: Callable[[], bytes | tuple[byt
                               mime=mime, key=key, on_click="ignore", disabled=disabled)
 
 
+JOBS_KEY = "_examdash_jobs"
+JOB_POLL = 0.5  # seconds between looks at a running file job
+
+
+@dataclass
+class FileJob:
+    """A large file built in the background for one session (web.file_job): the page that asked for it
+    goes on answering, shows the job's progress and, when it is done, a download button."""
+
+    signature: tuple  # what the file is of: a job for other filters or older data is not offered
+    progress: float = 0.0
+    text: str = "排队中"
+    data: bytes | None = None
+    served: dict | None = None
+    error: str | None = None
+    started: float = dataclasses.field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.finished is not None
+
+
+def _run_job(job: FileJob, build: Callable) -> None:
+    def progress(fraction: float, text: str) -> None:
+        job.progress, job.text = max(0.0, min(1.0, float(fraction))), text
+
+    try:
+        job.data, job.served = build(progress)
+    except Exception as exc:  # shown to the user with an id; details in the server's log
+        error_id = uuid.uuid4().hex[:10]
+        _LOG.error("生成文件出错，错误编号 %s", error_id, exc_info=exc)
+        job.error = f"{exc}（错误编号 {error_id}）" if isinstance(exc, (RuntimeError, ValueError)) else f"错误编号 {error_id}"
+    finally:
+        job.finished = time.monotonic()
+
+
+def _job_progress(key: str) -> None:
+    job = st.session_state.get(JOBS_KEY, {}).get(key)
+    if job is None:
+        return
+    if job.done:
+        st.rerun()  # the whole page, which then shows the download button
+    seconds = time.monotonic() - job.started
+    st.progress(job.progress, text=f"{job.text}（已用 {seconds:.0f} 秒）")
+
+
+def file_job(container, label: str, build: Callable[[Callable[[float, str], None]], tuple[bytes, dict]], file_name: str,
+             mime: str, key: str, detail: dict | None = None, *, unmasked: bool = False, disabled: bool = False) -> None:
+    """A large file (a .zip of all statements, a whole-batch .xlsx) built in the background when asked
+    for, then downloaded. `build(progress)` runs on a worker thread (it must not use the session: give
+    it a bound query runner), and should hand the heavy writing to a child process (views/offload.py),
+    so neither this page nor other sessions wait on it. While it runs the page shows its progress and
+    answers as usual; when done, the download button is checked and audited at the click like every
+    download. Changing the filters or new data (another signature) offers a new build."""
+    if current_user() is None:
+        raise PermissionError("未登录")
+    jobs = st.session_state.setdefault(JOBS_KEY, {})
+    signature = (file_name, repr(sorted((detail or {}).items())), unmasked, data_version())
+    job = jobs.get(key)
+    if job is not None and job.signature != signature:
+        job = None
+    with container:
+        if job is None:
+            if st.button(f"生成 {label}", key=f"{key}_start", disabled=disabled,
+                         help="在后台生成，生成期间页面可照常使用；完成后出现下载按钮"):
+                job = jobs[key] = FileJob(signature)
+                threading.Thread(target=_run_job, args=(job, build), name=f"examdash-file-{key}", daemon=True).start()
+            else:
+                return
+        if not job.done:
+            st.fragment(_job_progress, run_every=JOB_POLL)(key)
+            return
+        if job.error:
+            st.error(f"生成失败：{job.error}")
+            if st.button("重新生成", key=f"{key}_retry"):
+                jobs.pop(key, None)
+                st.rerun()
+            return
+        data, served = job.data, {**(detail or {}), **(job.served or {})}
+        download_button(st, f"下载 {label}", lambda: (data, served), file_name, mime, key, None, unmasked=unmasked)
+        st.caption(f"已生成（{len(data) / 1024 / 1024:.1f} MB，用时 {job.finished - job.started:.1f} 秒）")
+
+
 ROLE_LABELS = rules.ROLES
 AuthError = auth.AuthError
 

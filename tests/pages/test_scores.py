@@ -9,7 +9,7 @@ import re
 import analytics_expected as ex
 import openpyxl
 from analytics_expected import drive, pct
-from helpers import metrics, page_as, sign_in, table
+from helpers import finish_file_job, metrics, page_as, sign_in, table
 
 PAGES = ["app_pages/registrations.py", "app_pages/attendance.py", "app_pages/scores.py"]
 
@@ -64,8 +64,11 @@ def test_scores_page_unmasked_view_and_downloads_are_audited(app_env, demo_db_co
     assert audit_count("view_unmasked") == before + 1  # audited once per tick, not per rerun
 
     labels = [b.label for b in at.get("download_button")]
-    assert any(".xlsx" in x for x in labels) and any(".csv" in x for x in labels)
+    assert any(".csv" in x for x in labels) and not any(".xlsx" in x for x in labels)  # the .xlsx is built on request
+    assert "生成 .xlsx" in at.button(key="scores_table_download_xlsx_start").label
+    finish_file_job(at, "scores_table_download_xlsx")
     buttons = {b.key: b for b in at.get("download_button") if b.key.startswith("scores_table_download_")}
+    assert set(buttons) == {"scores_table_download_xlsx", "scores_table_download_csv"}
     # the click must not rerun the script: a rerun hands both buttons new file ids, and a second
     # click while it runs would ask for an id that is gone and get nothing
     assert buttons and all(b.proto.ignore_rerun for b in buttons.values())

@@ -9,7 +9,7 @@ import asyncio
 import datetime as dt
 
 import pytest
-from helpers import ROOT, demo_password, login, rows, scalar
+from helpers import ROOT, login, rows, scalar
 from streamlit.testing.v1 import AppTest
 
 from examdash import web

@@ -1,0 +1,104 @@
+"""Building a large file (the all-statements .zip, a whole-batch .xlsx) in a child process.
+
+Writing a workbook is pure Python (xlsxwriter, cell by cell) and holds the GIL: built in the serving
+process, a 10-second .zip slows every other session's page runs for those 10 seconds. The caller runs
+the queries (DuckDB works without the GIL), hands the frames to a fresh interpreter and waits on it
+without the GIL; the child reports progress through a small file the caller reads.
+
+Only builders named in BUILDERS run in the child, with arguments the caller pickled into a private
+temporary folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from examdash import config
+
+Progress = Callable[[float, str], None]
+
+# name -> "module:function"; the function takes (*args, progress=...) and returns bytes
+BUILDERS = {
+    "statements_zip": "examdash.views.fees:zip_statements",
+    "table_xlsx": "examdash.views.exports:table_xlsx",
+}
+_CHILD = "import sys; from examdash.views.offload import child_main; child_main(sys.argv[1])"
+POLL = 0.25  # seconds between looks at the child's progress
+
+
+class BuildError(RuntimeError):
+    """The child failed; the message is for the user, in Chinese."""
+
+
+def _progress_writer(folder: Path) -> Progress:
+    last = [0.0]
+
+    def report(fraction: float, text: str) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.2 and fraction < 1:
+            return
+        last[0] = now
+        tmp = folder / "progress.tmp"
+        tmp.write_text(json.dumps({"fraction": float(fraction), "text": text}, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, folder / "progress.json")
+
+    return report
+
+
+def child_main(folder: str) -> None:
+    where = Path(folder)
+    name, args = pickle.loads((where / "request.pickle").read_bytes())
+    module, _, function = BUILDERS[name].partition(":")
+    build = getattr(importlib.import_module(module), function)
+    data = build(*args, progress=_progress_writer(where))
+    (where / "out.tmp").write_bytes(data)
+    os.replace(where / "out.tmp", where / "out.bin")
+
+
+def build(name: str, *args, progress: Progress | None = None, seconds: float = 900) -> bytes:
+    """BUILDERS[name](*args) run in a child process; `progress(fraction, text)` is called as it reports."""
+    if name not in BUILDERS:
+        raise ValueError(f"unknown builder {name!r}")
+    progress = progress or (lambda fraction, text: None)
+    folder = Path(tempfile.mkdtemp(prefix="examdash_build_"))
+    try:
+        (folder / "request.pickle").write_bytes(pickle.dumps((name, args), protocol=5))
+        with (folder / "stderr.txt").open("wb") as errors:
+            child = subprocess.Popen([sys.executable, "-c", _CHILD, str(folder)], cwd=config.ROOT,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
+            deadline = time.monotonic() + seconds
+            seen = None
+            while child.poll() is None:
+                if time.monotonic() > deadline:
+                    child.kill()
+                    child.wait()
+                    raise BuildError(f"生成文件超过 {seconds:g} 秒仍未完成，已中止")
+                time.sleep(POLL)  # the GIL is free meanwhile
+                seen = _report(folder, seen, progress)
+        if child.returncode != 0 or not (folder / "out.bin").exists():
+            tail = (folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")[-2000:]
+            raise BuildError(f"生成文件失败（子进程退出码 {child.returncode}）：{tail.strip().splitlines()[-1] if tail.strip() else '无输出'}")
+        progress(1.0, "已完成")
+        return (folder / "out.bin").read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _report(folder: Path, seen, progress: Progress):
+    try:
+        state = json.loads((folder / "progress.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return seen
+    if state != seen:
+        progress(state["fraction"], state["text"])
+    return state
