@@ -71,11 +71,21 @@ for i, f in enumerate(files or []):
     confirmed = False
     if result.needs_confirm:
         confirmed = st.checkbox("我已核对上述对签到、成绩、到账或复核项的影响，确认导入", key=f"imports_links_{i}")
-    if st.button("确认导入", key=f"imports_confirm_{i}", disabled=not accepted or result.needs_confirm and not confirmed,
-                 type="primary"):
-        bar = st.progress(0.0, text="导入中")
-        done = imports.write(page.con, page.user, upload, kind, batch, lambda x, t: bar.progress(x, text=t), sheet,
-                             confirmed)
+    # The write runs as a background job: the page shows its progress and answers meanwhile, and a click
+    # elsewhere does not cut the import short.
+    job_key, signature = f"imports_write_{i}", imports.signature(upload, kind, batch, sheet)
+    running = web.job(job_key, signature)
+    if running is None or running.done:
+        if st.button("确认导入", key=f"imports_confirm_{i}", disabled=not accepted or result.needs_confirm and not confirmed,
+                     type="primary"):
+            web.start_job(job_key, signature, imports.write_job(page.con, page.user, upload, kind, batch, sheet, confirmed))
+            st.rerun()  # the page again, with the job's progress in place of the button
+    if running is not None and not running.done:
+        web.job_progress(job_key)
+    elif running is not None and running.error:
+        st.error(f"导入失败：{running.error}")
+    elif running is not None:
+        done = running.result
         (st.success if done.written else st.warning if done.ok else st.error)(done.summary())
         for line in done.impacts if done.ok and not done.written else ():
             st.warning(line)

@@ -132,18 +132,26 @@ def click_download(deferred: dict, button) -> bytes:
     return deferred[button.proto.deferred_file_id]()
 
 
+def wait_job(at: AppTest, key: str, timeout: float = 180) -> AppTest:
+    """Wait for this session's background job `key` (web.start_job) and run the page again."""
+    from examdash import web
+
+    job = at.session_state[web.JOBS_KEY][key]
+    deadline = time.monotonic() + timeout
+    while not job.done:
+        assert time.monotonic() < deadline, f"job {key} not done after {timeout} s"
+        threading.Event().wait(0.1)
+    return at.run()
+
+
 def finish_file_job(at: AppTest, key: str, timeout: float = 180):
     """Click a background file's 生成 button, wait for its job (a worker thread and a child process) and
     rerun the page: the download button it then shows."""
     from examdash import web
 
     at.button(key=f"{key}_start").click().run()
+    wait_job(at, key, timeout)
     job = at.session_state[web.JOBS_KEY][key]
-    deadline = time.monotonic() + timeout
-    while not job.done:
-        assert time.monotonic() < deadline, f"file job {key} not done after {timeout} s"
-        threading.Event().wait(0.2)
-    at.run()
     assert not job.error, job.error
     return next(b for b in at.get("download_button") if b.key == key)
 

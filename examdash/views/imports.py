@@ -78,6 +78,16 @@ def write(con, user, upload: Upload, kind: str, batch: str | None, progress, she
     return _run(con, user, upload, kind, batch, False, progress, sheet, confirm)
 
 
+def signature(upload: Upload, kind: str, batch: str | None, sheet: str | None) -> tuple:
+    """What an import job is for: these bytes as this kind, batch and sheet."""
+    return (hashlib.sha256(upload.data).hexdigest(), upload.name, kind, batch, sheet)
+
+
+def write_job(con, user, upload: Upload, kind: str, batch: str | None, sheet: str | None, confirm: bool):
+    """write() as work for a background job: work(progress) -> ImportResult."""
+    return lambda progress: write(con, user, upload, kind, batch, progress, sheet, confirm)
+
+
 def report(result: ImportResult) -> pd.DataFrame:
     """The validation report as a table (and a download)."""
     rows = [{"级别": "错误" if i.severity == "error" else "警告", "文件": result.file_name,

@@ -464,19 +464,19 @@ def download_button(container, label: str, build: Callable[[], bytes | tuple[byt
 
 
 JOBS_KEY = "_examdash_jobs"
-JOB_POLL = 0.5  # seconds between looks at a running file job
+JOB_POLL = 0.5  # seconds between looks at a running job
 
 
 @dataclass
-class FileJob:
-    """A large file built in the background for one session (web.file_job): the page that asked for it
-    goes on answering, shows the job's progress and, when it is done, a download button."""
+class Job:
+    """Long work for one session run on a worker thread (an import's write, a large file): the page that
+    started it goes on answering and shows its progress; the work cannot be cut short by a click
+    elsewhere (a rerun stops a script run, not this thread)."""
 
-    signature: tuple  # what the file is of: a job for other filters or older data is not offered
+    signature: tuple  # what the work is for: a job for another file, other filters or older data is not shown
     progress: float = 0.0
     text: str = "排队中"
-    data: bytes | None = None
-    served: dict | None = None
+    result: object = None
     error: str | None = None
     started: float = dataclasses.field(default_factory=time.monotonic)
     finished: float | None = None
@@ -485,66 +485,91 @@ class FileJob:
     def done(self) -> bool:
         return self.finished is not None
 
+    @property
+    def seconds(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
 
-def _run_job(job: FileJob, build: Callable) -> None:
+
+def _run_job(job: Job, work: Callable) -> None:
     def progress(fraction: float, text: str) -> None:
         job.progress, job.text = max(0.0, min(1.0, float(fraction))), text
 
     try:
-        job.data, job.served = build(progress)
+        job.result = work(progress)
     except Exception as exc:  # shown to the user with an id; details in the server's log
         error_id = uuid.uuid4().hex[:10]
-        _LOG.error("生成文件出错，错误编号 %s", error_id, exc_info=exc)
+        _LOG.error("后台任务出错，错误编号 %s", error_id, exc_info=exc)
         job.error = f"{exc}（错误编号 {error_id}）" if isinstance(exc, (RuntimeError, ValueError)) else f"错误编号 {error_id}"
     finally:
         job.finished = time.monotonic()
 
 
+def start_job(key: str, signature: tuple, work: Callable[[Callable[[float, str], None]], object]) -> Job:
+    """Run work(progress) on a worker thread for this session, as job `key`. `work` must not use the
+    session or Streamlit: give it the connection, the user and bound query runners."""
+    if current_user() is None:
+        raise PermissionError("未登录")
+    job = st.session_state.setdefault(JOBS_KEY, {})[key] = Job(signature)
+    threading.Thread(target=_run_job, args=(job, work), name=f"examdash-job-{key}", daemon=True).start()
+    return job
+
+
+def job(key: str, signature: tuple) -> Job | None:
+    """This session's job `key`, if it is for `signature`."""
+    found = st.session_state.get(JOBS_KEY, {}).get(key)
+    return found if found is not None and found.signature == signature else None
+
+
+def forget_job(key: str) -> None:
+    st.session_state.get(JOBS_KEY, {}).pop(key, None)
+
+
 def _job_progress(key: str) -> None:
-    job = st.session_state.get(JOBS_KEY, {}).get(key)
-    if job is None:
+    found = st.session_state.get(JOBS_KEY, {}).get(key)
+    if found is None:
         return
-    if job.done:
-        st.rerun()  # the whole page, which then shows the download button
-    seconds = time.monotonic() - job.started
-    st.progress(job.progress, text=f"{job.text}（已用 {seconds:.0f} 秒）")
+    if found.done:
+        st.rerun()  # the whole page, which then shows the outcome
+    st.progress(found.progress, text=f"{found.text}（已用 {found.seconds:.0f} 秒）")
+
+
+def job_progress(key: str) -> None:
+    """The running job's progress, refreshed by itself every JOB_POLL seconds; when the job is done the
+    page runs again and shows the outcome."""
+    st.fragment(_job_progress, run_every=JOB_POLL)(key)
 
 
 def file_job(container, label: str, build: Callable[[Callable[[float, str], None]], tuple[bytes, dict]], file_name: str,
              mime: str, key: str, detail: dict | None = None, *, unmasked: bool = False, disabled: bool = False) -> None:
     """A large file (a .zip of all statements, a whole-batch .xlsx) built in the background when asked
-    for, then downloaded. `build(progress)` runs on a worker thread (it must not use the session: give
-    it a bound query runner), and should hand the heavy writing to a child process (views/offload.py),
-    so neither this page nor other sessions wait on it. While it runs the page shows its progress and
-    answers as usual; when done, the download button is checked and audited at the click like every
-    download. Changing the filters or new data (another signature) offers a new build."""
+    for, then downloaded. `build(progress)` runs as a job (start_job) and should hand the heavy writing
+    to a child process (views/offload.py), so neither this page nor other sessions wait on it. When done,
+    the download button is checked and audited at the click like every download. Other filters or new
+    data (another signature) offer a new build."""
     if current_user() is None:
         raise PermissionError("未登录")
-    jobs = st.session_state.setdefault(JOBS_KEY, {})
     signature = (file_name, repr(sorted((detail or {}).items())), unmasked, data_version())
-    job = jobs.get(key)
-    if job is not None and job.signature != signature:
-        job = None
+    found = job(key, signature)
     with container:
-        if job is None:
-            if st.button(f"生成 {label}", key=f"{key}_start", disabled=disabled,
-                         help="在后台生成，生成期间页面可照常使用；完成后出现下载按钮"):
-                job = jobs[key] = FileJob(signature)
-                threading.Thread(target=_run_job, args=(job, build), name=f"examdash-file-{key}", daemon=True).start()
-            else:
+        if found is None:
+            if not st.button(f"生成 {label}", key=f"{key}_start", disabled=disabled,
+                             help="在后台生成，生成期间页面可照常使用；完成后出现下载按钮"):
                 return
-        if not job.done:
-            st.fragment(_job_progress, run_every=JOB_POLL)(key)
+            start_job(key, signature, build)
+            st.rerun()  # the page again, with the job's progress in place of the button
+        if not found.done:
+            job_progress(key)
             return
-        if job.error:
-            st.error(f"生成失败：{job.error}")
+        if found.error:
+            st.error(f"生成失败：{found.error}")
             if st.button("重新生成", key=f"{key}_retry"):
-                jobs.pop(key, None)
+                forget_job(key)
                 st.rerun()
             return
-        data, served = job.data, {**(detail or {}), **(job.served or {})}
+        data, more = found.result
+        served = {**(detail or {}), **(more or {})}
         download_button(st, f"下载 {label}", lambda: (data, served), file_name, mime, key, None, unmasked=unmasked)
-        st.caption(f"已生成（{len(data) / 1024 / 1024:.1f} MB，用时 {job.finished - job.started:.1f} 秒）")
+        st.caption(f"已生成（{len(data) / 1024 / 1024:.1f} MB，用时 {found.seconds:.1f} 秒）")
 
 
 ROLE_LABELS = rules.ROLES

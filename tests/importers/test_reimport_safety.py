@@ -14,6 +14,7 @@ from helpers import (
     rows,
     scalar,
     table_snapshot,
+    wait_job,
     write_frame,
 )
 
@@ -268,10 +269,64 @@ def test_the_import_page_shows_the_impact_and_writes_only_once_confirmed(fresh_d
     assert at.button(key="imports_confirm_0").disabled
     at.checkbox(key="imports_links_0").check().run()
     at.button(key="imports_confirm_0").click().run()
+    wait_job(at, "imports_write_0")
     assert any("已写入" in s.value for s in at.success), [s.value for s in at.success]
     con = db.connect(fresh_db_path)
     try:
         assert scalar(con, "select count(*) from attendance where ticket_no = '237777777777'") == 1
+    finally:
+        con.close()
+
+
+def test_an_import_from_the_page_runs_beside_it_and_a_click_elsewhere_does_not_cut_it_short(
+        fresh_db_path, demo_frames, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from examdash import demo, web
+    from examdash.domain import auth
+    from examdash.store import db
+    from examdash.views import imports
+
+    monkeypatch.setenv("EXAMDASH_DB", str(fresh_db_path))
+    monkeypatch.chdir(ROOT)
+    st.cache_data.clear()
+    path = _new_ticket_file(fresh_db_path, demo_frames, tmp_path, "238888888888")
+    monkeypatch.setattr(st, "file_uploader", lambda *args, **kwargs: [_Uploaded(path)])
+    monkeypatch.setattr(demo, "published_accounts", lambda con: [])
+    release, real = threading.Event(), imports.write_job
+
+    def held(*args):
+        work = real(*args)
+
+        def run(progress):
+            progress(0.1, "等待放行")
+            release.wait(60)
+            return work(progress)
+
+        return run
+
+    monkeypatch.setattr(imports, "write_job", held)
+    at = AppTest.from_file(str(ROOT / "app_pages/imports.py"), default_timeout=60)
+    at.session_state[web.USER_KEY] = auth.User("admin", "系统管理员", "admin", None)
+    at.session_state[web.SEEN_KEY] = time.monotonic()
+    at.run()
+    at.selectbox(key="imports_kind").set_value("registrations").run()
+    at.checkbox(key="imports_links_0").check().run()
+    at.button(key="imports_confirm_0").click().run()
+    assert not at.exception and not [b for b in at.button if b.key == "imports_confirm_0"]  # no second click
+    at.selectbox(key="imports_batch").set_value("2023-2").run()  # a click elsewhere while it runs
+    at.selectbox(key="imports_batch").set_value("（按文件）").run()
+    assert not at.session_state[web.JOBS_KEY]["imports_write_0"].done
+    release.set()
+    wait_job(at, "imports_write_0")
+    assert any("已写入" in s.value for s in at.success), [s.value for s in at.success]
+    con = db.connect(fresh_db_path)
+    try:
+        assert scalar(con, "select count(*) from attendance where ticket_no = '238888888888'") == 1
     finally:
         con.close()
 
