@@ -73,7 +73,9 @@ def start(script: Path, env: dict, cwd: Path) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port), "--server.address",
          "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.enableAgentApi", "true", "--server.fileWatcherType", "none"],
+         "--server.enableAgentApi", "true", "--server.fileWatcherType", "none",
+         # every row opens new sessions (about 200 in a whole run); the agent API holds 100 by default
+         "--server.agentMaxSessions", "1000"],
         cwd=cwd, env={**os.environ, **env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True,
     )
@@ -196,6 +198,8 @@ def drive(port: int, role: str, sessions: int, seconds: float, note: str = "") -
     for t in threads:
         t.join(timeout=seconds + 600)
     row.seconds = seconds
+    print(f"  {row.app}, {role}, {sessions} sessions: {len(row.times)} runs, {row.rate:.1f} runs/s, "
+          f"p95 {1000 * row.quantile(0.95):.0f} ms, {sum(row.errors.values())} errors {note}", file=sys.stderr, flush=True)
     return row
 
 
@@ -239,12 +243,32 @@ def importer(port: int, upload: Path, report: dict) -> None:
             page.locator('input[type="file"]').set_input_files(str(upload))
             page.get_by_role("button", name="确认导入").wait_for()
             report["checked_s"] = time.monotonic() - report["started"]
-            page.get_by_role("button", name="确认导入").click()
-            page.get_by_text("已写入").first.wait_for()
+            settled(page)
+            main = page.locator('[data-testid="stMain"]')
+            for tick in ("我已检查", "我已核对"):  # warnings or impacts on linked rows: confirmed as a user would
+                box = main.get_by_text(tick)
+                if box.count():
+                    box.first.click()
+                    settled(page)
+            for attempt in range(3):  # a click that lands while the page reruns can be lost: look, then click again
+                settled(page)
+                page.get_by_role("button", name="确认导入").click(timeout=120_000)
+                try:
+                    page.get_by_text("已写入").first.wait_for(timeout=180_000)
+                    break
+                except Exception:  # noqa: BLE001 - tried again below, reported if it never comes
+                    if attempt == 2:
+                        raise
             report["imported_s"] = time.monotonic() - report["started"]
             browser.close()
     except Exception as exc:  # noqa: BLE001 - reported in the table's notes
         report["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+
+
+def settled(page) -> None:
+    """Until Streamlit has finished the script run the page started."""
+    page.wait_for_load_state("networkidle")
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=300_000)
 
 
 def profile(pid: int, seconds: float, out: Path) -> subprocess.Popen:
@@ -309,12 +333,14 @@ def main() -> None:
                 if spy:
                     spy.wait(timeout=args.seconds + 60)
         if not args.no_import and 20 in counts:
-            upload = work / f"追加报名_{args.import_rows}.csv"
-            frame = demo.make_registrations(demo.make_world(), args.import_rows, "2023-2", seed=2026)
-            demo.write_csv(frame.assign(准考证号=""), upload)
+            uploads = {}
+            for k, role in enumerate(roles):  # a file of new candidates per row: the same file again would change nothing
+                uploads[role] = work / f"追加报名_{role}_{args.import_rows}.csv"
+                frame = demo.make_registrations(demo.make_world(), args.import_rows, "2023-2", seed=2026 + k)
+                demo.write_csv(frame.assign(准考证号=""), uploads[role])
             for role in roles:
                 report: dict = {}
-                t = threading.Thread(target=importer, args=(app_port, upload, report), daemon=True)
+                t = threading.Thread(target=importer, args=(app_port, uploads[role], report), daemon=True)
                 t.start()
                 while "started" not in report and t.is_alive():
                     time.sleep(0.2)

@@ -311,6 +311,9 @@ def restore(source: Path, path: Path) -> None:
                               f"{line.strip()[:120]}")
             table = m.group(1).strip('"')  # a table schema.sql created (checked just above)
             con.execute(f'COPY "{table}" FROM ' + _path_literal(source / Path(m.group(2)).name) + " (FORMAT 'parquet')")
+        if "web_sessions" in tables:  # a login that ended after the backup was made must not come back
+            con.execute("update web_sessions set revoked_at = $t, revoked_reason = '数据库已从备份恢复' "
+                        "where revoked_at is null", {"t": now(None)})
         con.execute("checkpoint")
     except Exception:
         con.close()

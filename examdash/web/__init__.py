@@ -298,6 +298,7 @@ def require(*roles: str) -> User:
 VIEW_ENTRIES = 256  # view models kept per process (the oldest used goes first)
 _VIEWS: collections.OrderedDict = collections.OrderedDict()
 _VIEWS_LOCK = threading.Lock()
+_BUILDING: dict[tuple, threading.Lock] = {}
 
 
 def cached_view(fn: Callable, run: Callable[..., pd.DataFrame], *args):
@@ -309,11 +310,22 @@ def cached_view(fn: Callable, run: Callable[..., pd.DataFrame], *args):
         if key in _VIEWS:
             _VIEWS.move_to_end(key)
             return _VIEWS[key]
-    value = fn(run, *args)
-    with _VIEWS_LOCK:
-        _VIEWS[key] = value
-        while len(_VIEWS) > VIEW_ENTRIES:
-            _VIEWS.popitem(last=False)
+        building = _BUILDING.setdefault(key, threading.Lock())
+    # One build per key at a time: after an import, twenty sessions asking for the same view wait for
+    # the first one's build instead of each building it.
+    with building:
+        with _VIEWS_LOCK:
+            if key in _VIEWS:
+                return _VIEWS[key]
+        try:
+            value = fn(run, *args)
+        finally:
+            with _VIEWS_LOCK:
+                _BUILDING.pop(key, None)
+        with _VIEWS_LOCK:
+            _VIEWS[key] = value
+            while len(_VIEWS) > VIEW_ENTRIES:
+                _VIEWS.popitem(last=False)
     return value
 
 

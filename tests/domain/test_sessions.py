@@ -71,3 +71,19 @@ def test_idle_sessions_expire_and_use_moves_the_expiry_at_most_once_a_minute(fre
     with db.transaction(fresh_db) as cur:  # idle past the timeout
         cur.execute("update web_sessions set expires_at = $t", {"t": db.now(cur) - dt.timedelta(seconds=1)})
     assert sessions.find(fresh_db, TOKEN) is None
+
+
+def test_a_restored_backup_brings_no_login_back_and_new_logins_go_on(fresh_db_path, tmp_path):
+    con = db.connect(fresh_db_path)
+    first = sessions.open_session(con, TOKEN, "staff", 0, "password")
+    db.backup(con, tmp_path / "backup")
+    con.close()
+    restored = tmp_path / "restored.duckdb"
+    db.restore(tmp_path / "backup", restored)
+    con = db.connect(restored)
+    try:
+        assert sessions.find(con, TOKEN) is None
+        assert rows(con, "select session_id, revoked_reason from web_sessions") == [(first, "数据库已从备份恢复")]
+        assert sessions.open_session(con, TOKEN, "staff", 0, "password") > first
+    finally:
+        con.close()

@@ -78,3 +78,29 @@ def test_a_figure_is_built_once_per_frame_object_and_arguments():
     assert charts.bar(same_content, "x", "y", title="t", x_title="x", y_title="y") is not fig
     changed = pd.DataFrame({"x": ["a", "b"], "y": [5, 6]})
     assert list(charts.bar(changed, "x", "y", title="t", x_title="x", y_title="y").data[0].y) == [5, 6]
+
+
+def test_sessions_asking_for_the_same_view_at_once_share_one_build(world):
+    import threading
+
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow(run, x):
+        calls.append(x)
+        started.set()
+        release.wait(10)
+        return object()
+
+    results = []
+    first = threading.Thread(target=lambda: results.append(web.cached_view(slow, None, 1)))
+    first.start()
+    started.wait(10)
+    others = [threading.Thread(target=lambda: results.append(web.cached_view(slow, None, 1))) for _ in range(5)]
+    for t in others:
+        t.start()
+    threading.Event().wait(0.5)  # the others are asking meanwhile (without one build per key, each builds)
+    release.set()
+    for t in [first, *others]:
+        t.join(10)
+    assert len(calls) == 1 and len(results) == 6 and all(r is results[0] for r in results)
+    assert not web._BUILDING
