@@ -288,7 +288,8 @@ def top_entries(raw: Path, limit: int = 15) -> list[tuple[str, float]]:
         total += n
         names = set()
         for frame in stack.split(";"):
-            if any(o in frame for o in OURS):
+            where = frame.rpartition(" (")[2].replace(str(ROOT) + "/", "")
+            if where.startswith(OURS):  # our files only (py-spy names them from the working folder)
                 name = frame.split(" (")[0] + " (" + frame.split(" (")[-1].split(":")[0].split("/main/")[-1] + ")" \
                     if " (" in frame else frame
                 names.add(name.replace(str(ROOT) + "/", ""))
