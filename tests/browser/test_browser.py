@@ -69,9 +69,15 @@ def _serve(demo_db_path, folder: Path, prepare=None, **env):
             break
     if proc.poll() is not None:
         pytest.fail("streamlit did not start:\n" + "".join(lines))
-    yield {"url": f"http://127.0.0.1:{port}", "db": db_file, "folder": folder}
-    proc.terminate()
-    proc.wait(timeout=30)
+    try:
+        yield {"url": f"http://127.0.0.1:{port}", "db": db_file, "folder": folder}
+    finally:  # also when the generator is closed early (a test that drives _serve itself)
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
