@@ -1,9 +1,9 @@
 """Building a large file (the all-statements .zip, a whole-batch .xlsx) in a child process.
 
 Writing a workbook is pure Python (xlsxwriter, cell by cell) and holds the GIL: built in the serving
-process, a 10-second .zip slows every other session's page runs for those 10 seconds. The caller runs
-the queries (DuckDB works without the GIL), hands the frames to a fresh interpreter and waits on it
-without the GIL; the child reports progress through a small file the caller reads.
+process, the 6-second .zip of all statements slows every other session's page runs for those seconds.
+The caller runs the queries (DuckDB works without the GIL), hands the frames to a fresh interpreter and
+waits on it without the GIL; the child reports progress through a small file the caller reads.
 
 Only builders named in BUILDERS run in the child, with arguments the caller pickled into a private
 temporary folder.
