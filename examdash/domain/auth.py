@@ -258,15 +258,9 @@ def user_by_email(con, email: str) -> User | None:
 def accounts(con) -> dict[str, User]:
     """Every enabled account as _load would give it, in one read (the web layer caches it per run_state
     fingerprint, so a page run checks its identity without a query of its own)."""
-    cur = con.cursor()
-    try:
-        rows = cur.execute(
-            "select u.username, u.display_name, u.role, u.school_code, s.school_name, coalesce(u.session_epoch, 0) "
-            "from users u left join schools s using (school_code) where u.active"
-        ).fetchall()
-    finally:
-        cur.close()
-    return {r[0]: User(*r) for r in rows}
+    found = db.rows(con, "select u.username, u.display_name, u.role, u.school_code, s.school_name, "
+                         "coalesce(u.session_epoch, 0) from users u left join schools s using (school_code) where u.active")
+    return {r[0]: User(*r) for r in found}
 
 
 def reload_user(con, username: str) -> User | None:

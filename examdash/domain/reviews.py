@@ -44,7 +44,7 @@ class ItemInput:
 
 
 def window(con, batch: str) -> Window:
-    rows = _rows(con, "select batch_code, batch_name, publicity_start, publicity_end, cert_from from batches "
+    rows = db.rows(con, "select batch_code, batch_name, publicity_start, publicity_end, cert_from from batches "
                       "where batch_code = $b", {"b": batch})
     if not rows:
         raise ReviewError(f"批次 {batch} 不在考试计划中")
@@ -52,16 +52,8 @@ def window(con, batch: str) -> Window:
 
 
 def windows(con) -> dict[str, Window]:
-    return {r[0]: Window(*r) for r in _rows(
+    return {r[0]: Window(*r) for r in db.rows(
         con, "select batch_code, batch_name, publicity_start, publicity_end, cert_from from batches")}
-
-
-def _rows(con, sql: str, params: dict | None = None) -> list[tuple]:
-    cur = con.cursor()
-    try:
-        return cur.execute(sql, params or {}).fetchall()
-    finally:
-        cur.close()
 
 
 def _verified(con, user: auth.User) -> auth.User:

@@ -58,21 +58,10 @@ def find(con, token: str | None) -> tuple[int, str, int, str] | None:
     """The open, unexpired record of the browser's token: (session_id, username, epoch, method)."""
     if not valid_token(token):
         return None
-    cur = con.cursor()
-    try:
-        rows = cur.execute(
-            "select session_id, username, epoch, method from web_sessions where token_hash = $h "
-            "and revoked_at is null and expires_at > $t order by session_id desc limit 1",
-            {"h": token_hash(token), "t": db.now(cur)},
-        ).fetchall()
-    finally:
-        cur.close()
-    return rows[0] if rows else None
-
-
-def is_open(con, token: str | None) -> bool:
-    """Whether the token has an open record (the cookie middleware keeps such a token)."""
-    return find(con, token) is not None
+    found = db.rows(con, "select session_id, username, epoch, method from web_sessions where token_hash = $h "
+                         "and revoked_at is null and expires_at > $t order by session_id desc limit 1",
+                    {"h": token_hash(token), "t": db.now(con)})
+    return found[0] if found else None
 
 
 def touch(con, session_id: int, last_seen: dt.datetime | None, now: dt.datetime) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from examdash.importers.kinds import KINDS
+from examdash.store import db
 
 # Columns every row has whatever the file's columns (the key, what validation derives or requires).
 ALWAYS_PRESENT = {
@@ -120,17 +121,18 @@ def review(cur, kind: str, absent: list[str], replaced: int) -> Review:
 
 def _blanked(cur, kind: str, column: str, lacking: bool, out: Review) -> None:
     label = LABELS[(kind, column)]
-    old = f"_old_{column}"
-    where = f"_change = 'replaced' and {old} is not null and {column} is null"  # identifiers: LINKS
-    rows = cur.execute(f"select _pos, {old} from _cmp where {where} order by _pos").fetchall()
+    new, old = db.identifier(column, LINKS[kind]), db.identifier(f"_old_{column}", {f"_old_{c}" for c in LINKS[kind]})
+    where = "_change = 'replaced' and " + old + " is not null and " + new + " is null"
+    rows = cur.execute("select _pos, " + old + " from _cmp where " + where + " order by _pos").fetchall()
     if not rows:
         return
     if kind == "registrations":
-        lost = _words(_hanging(cur, f"select batch_code, {old} as ticket_no from _cmp where {where}"))
+        lost = _words(_hanging(cur, "select batch_code, " + old + " as ticket_no from _cmp where " + where))
         lost_text = f"挂在这些准考证号上的{lost}将失去关联" if lost else "这些考生将没有准考证号"
         what = "报名"
     else:
-        n_regs = _one(cur, f"select count(*) from registrations where site_code in (select site_code from _cmp where {where})")
+        n_regs = _one(cur, "select count(*) from registrations where site_code in (select site_code from _cmp where "
+                           + where + ")")
         lost_text = f"这些考点的 {_n(n_regs)} 条报名将失去所属院校（社会考生按考点所属院校缴费）"
         what = "考点"
     if lacking:
@@ -245,16 +247,20 @@ IMPACTS = {"registrations": _registrations, "sites": _sites, "schools": _schools
            "scores": _scores, "payments": _payments, "fee-standards": _fee_standards}
 
 
+RELINKED = ("attendance", "score_versions")  # the tables whose rows hang on a ticket by (batch_code, ticket_no)
+
+
 def relink_tickets(cur) -> int:
     """Move the sign-ins, score versions and review items of changed tickets to the new ticket (one
     statement per table, so two candidates who swap tickets are moved correctly). Returns rows moved."""
     cur.execute(_RELINK)
     moved = 0
-    for table in ("attendance", "score_versions"):  # identifiers: this tuple
-        moved += _one(cur, f"select count(*) from {table} x join _relink m on x.batch_code = m.batch_code "
+    for name in RELINKED:
+        table = db.identifier(name, RELINKED)
+        moved += _one(cur, "select count(*) from " + table + " x join _relink m on x.batch_code = m.batch_code "
                            "and x.ticket_no = m.old")
-        cur.execute(f"update {table} set ticket_no = m.new from _relink m "
-                    f"where {table}.batch_code = m.batch_code and {table}.ticket_no = m.old")
+        cur.execute("update " + table + " set ticket_no = m.new from _relink m "
+                    "where " + table + ".batch_code = m.batch_code and " + table + ".ticket_no = m.old")
     moved += _one(cur, "select count(*) from review_items i join review_requests r using (request_id) "
                        "join _relink m on m.batch_code = r.batch_code and i.ticket_no = m.old")
     cur.execute("update review_items set ticket_no = m.new from review_requests r, _relink m "

@@ -56,14 +56,6 @@ class ReviewImportResult(ImportResult):
         return head + ("。已写入。" if self.added else "。数据无变化（同样的内容已导入过）。")
 
 
-def _rows(con, sql: str, params: dict | None = None) -> list[tuple]:
-    cur = con.cursor()
-    try:
-        return cur.execute(sql, params or {}).fetchall()
-    finally:
-        cur.close()
-
-
 def preview_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=["unchanged"], errors="ignore").rename(columns={f.name: f.label for f in KIND.fields})
 
@@ -123,7 +115,7 @@ def _validate(con, path: Path, result: ReviewImportResult, batch: str | None, sh
         b = pd.Series([batch] * n, dtype="str")
 
     school = clean_code(cols["school_code"], ck, "school_code")
-    known_schools = {r[0] for r in _rows(con, "select school_code from schools")}
+    known_schools = {r[0] for r in db.rows(con, "select school_code from schools")}
     ck.flag(present(school) & ~school.isin(known_schools).to_numpy(), "school_code",
             lambda i: f"院校代码「{school.iat[i]}」不存在")
     ticket = clean_code(cols["ticket_no"], ck, "ticket_no")
@@ -152,7 +144,7 @@ def _validate(con, path: Path, result: ReviewImportResult, batch: str | None, sh
                     f"提交时间 {when.iat[i]:%Y-%m-%d %H:%M} 晚于成绩公示期截止日 {w.end:%Y-%m-%d}，逾期申请不予受理")
 
     keys = pd.DataFrame({"batch_code": b, "ticket_no": ticket})
-    regs = pd.DataFrame(_rows(
+    regs = pd.DataFrame(db.rows(
         con, "select batch_code, ticket_no, school_code, status from registrations "
              "where ticket_no is not null and list_contains($b, batch_code)",
         {"b": sorted({x for x in b.dropna().unique()})}), columns=["batch_code", "ticket_no", "reg_school", "reg_status"])
@@ -177,7 +169,7 @@ def _validate(con, path: Path, result: ReviewImportResult, batch: str | None, sh
             first.setdefault(k, raw.row_numbers[i])
         ck.flag(dup, "ticket_no", lambda i: f"文件内重复：准考证号「{ticket.iat[i]}」与第 {first[(b.iat[i], ticket.iat[i])]} 行相同")
 
-    stored = pd.DataFrame(_rows(
+    stored = pd.DataFrame(db.rows(
         con, "select r.batch_code, i.ticket_no, r.school_code, i.reason_type, i.reason_text, i.status, i.item_id "
              "from review_items i join review_requests r using (request_id)"),
         columns=["batch_code", "ticket_no", "s_school", "s_reason", "s_text", "s_status", "s_item"])
@@ -257,5 +249,5 @@ def import_review_requests(con, path, actor: str, *, batch: str | None = None, d
 
 
 def _new_requests(con, todo: pd.DataFrame) -> int:
-    have = {(b, s) for b, s in _rows(con, "select batch_code, school_code from review_requests")}
+    have = {(b, s) for b, s in db.rows(con, "select batch_code, school_code from review_requests")}
     return len({(b, s) for b, s in zip(todo.batch_code, todo.school_code)} - have)

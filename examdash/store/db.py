@@ -103,12 +103,28 @@ def transaction(con):
         cur.close()
 
 
-def data_version(con) -> int:
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def identifier(name: str, allowed) -> str:
+    """A table or column name for SQL text, quoted, and only one of `allowed` (a list the code holds).
+    Values never go into SQL text: they are bound as $name."""
+    if name not in allowed or not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"not an allowed identifier: {name!r}")
+    return f'"{name}"'
+
+
+def rows(con, sql: str, params: dict | None = None) -> list[tuple]:
+    """A read on its own cursor (the connection is shared by every session's thread)."""
     cur = con.cursor()
     try:
-        return int(cur.execute("select value from meta where key = 'data_version'").fetchall()[0][0])
+        return cur.execute(sql, params or {}).fetchall()
     finally:
         cur.close()
+
+
+def data_version(con) -> int:
+    return int(rows(con, "select value from meta where key = 'data_version'")[0][0])
 
 
 @dataclass(frozen=True)
@@ -133,12 +149,7 @@ class RunState:
 
 
 def run_state(con, session_id: int | None = None) -> RunState:
-    cur = con.cursor()
-    try:
-        row = cur.execute(statement("run_state"), {"session_id": session_id or 0}).fetchall()[0]
-    finally:
-        cur.close()
-    version, pinned, n, h, *session = row
+    version, pinned, n, h, *session = rows(con, statement("run_state"), {"session_id": session_id or 0})[0]
     return RunState(int(version), pinned, (int(n), int(h)), *session)
 
 
@@ -156,12 +167,8 @@ def bump_version(cur) -> None:
 
 
 def get_meta(con, key: str) -> str | None:
-    cur = con.cursor()
-    try:
-        rows = cur.execute("select value from meta where key = $k", {"k": key}).fetchall()
-    finally:
-        cur.close()
-    return rows[0][0] if rows else None
+    found = rows(con, "select value from meta where key = $k", {"k": key})
+    return found[0][0] if found else None
 
 
 def set_meta(cur, key: str, value: str | None) -> None:
@@ -309,8 +316,8 @@ def restore(source: Path, path: Path) -> None:
             if not m or m.group(1).strip('"') not in tables:
                 raise DbError(f"备份的 load.sql 第 {n} 行不是备份写出的语句（只接受 COPY 表 FROM 'x.parquet' (FORMAT 'parquet')）："
                               f"{line.strip()[:120]}")
-            table = m.group(1).strip('"')  # a table schema.sql created (checked just above)
-            con.execute(f'COPY "{table}" FROM ' + _path_literal(source / Path(m.group(2)).name) + " (FORMAT 'parquet')")
+            table = identifier(m.group(1).strip('"'), tables)  # only a table schema.sql created
+            con.execute("COPY " + table + " FROM " + _path_literal(source / Path(m.group(2)).name) + " (FORMAT 'parquet')")
         if "web_sessions" in tables:  # a login that ended after the backup was made must not come back
             con.execute("update web_sessions set revoked_at = $t, revoked_reason = '数据库已从备份恢复' "
                         "where revoked_at is null", {"t": now(None)})

@@ -342,3 +342,12 @@ def test_an_unknown_client_is_never_locked_as_a_whole(fresh_db):
             auth.authenticate(fresh_db, f"user{i:03d}", "guess-1x", client=None, now=t0)
     assert auth.authenticate(fresh_db, "staff", demo.DEMO_PASSWORD["staff"], client=None, now=t0)
     assert scalar(fresh_db, "select count(*) from client_throttle") == 0
+
+
+@pytest.mark.parametrize("name", ["users; drop table users", 'x" or 1=1 --', "score_versions", "1abc", ""])
+def test_sql_identifiers_come_only_from_the_codes_own_lists(name):
+    from examdash.importers import links
+
+    with pytest.raises(ValueError):
+        db.identifier(name, ("attendance",))
+    assert db.identifier("attendance", links.RELINKED) == '"attendance"'
