@@ -27,7 +27,6 @@ sys.path.insert(0, str(ROOT))
 from playwright.async_api import async_playwright  # noqa: E402
 
 from examdash import demo  # noqa: E402
-from examdash.domain import auth  # noqa: E402
 from examdash.store import db  # noqa: E402
 
 
@@ -134,9 +133,7 @@ async def run(args) -> None:
                     str(args.candidates), "--out", str(work / "exports")], cwd=ROOT, check=True, capture_output=True)
     con = db.connect(work / "load.duckdb")
     try:
-        for username in demo.DEMO_USERNAMES:
-            if auth.reload_user(con, username) is not None:
-                auth.reset_password(con, username, password(username), "bench")
+        demo.retire_published_passwords(con, password, "bench")
     finally:
         con.close()
     upload = work / f"追加报名_{args.import_rows}.csv"

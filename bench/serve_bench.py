@@ -47,7 +47,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from examdash import demo  # noqa: E402
-from examdash.domain import auth  # noqa: E402
 from examdash.store import db  # noqa: E402
 
 INTERACT = "/_stcore/agent/interact"
@@ -213,9 +212,7 @@ def prepare_store(folder: Path) -> Path:
                        cwd=ROOT, check=True, capture_output=True)
     con = db.connect(store)
     try:
-        for username in demo.DEMO_USERNAMES:
-            if auth.reload_user(con, username) is not None:
-                auth.reset_password(con, username, password(username), "bench")
+        demo.retire_published_passwords(con, password, "bench")
     finally:
         con.close()
     return store

@@ -397,6 +397,16 @@ def published_accounts(con) -> list[str]:
     return [u for u, role, stored in rows if role in DEMO_PASSWORD and auth.verifies(stored, DEMO_PASSWORD[role])]
 
 
+def retire_published_passwords(con, password, actor: str) -> None:
+    """Give every demo account that exists a password of its own (`password(username)`), as a bench or a
+    test that imports into a copy of the demo store must: the store then takes imports."""
+    from examdash.domain import auth
+
+    for username in DEMO_USERNAMES:
+        if auth.reload_user(con, username) is not None:
+            auth.reset_password(con, username, password(username), actor)
+
+
 def real_data_refusal(con, store) -> str | None:
     """Why real exports must not go into this store (it has demo accounts with published passwords), with
     the way to a real store and its first admin; None for a store without them."""

@@ -132,6 +132,22 @@ def click_download(deferred: dict, button) -> bytes:
     return deferred[button.proto.deferred_file_id]()
 
 
+def held_until(release: threading.Event, make_work):
+    """make_work(...) for a background job whose work waits for `release` before it starts (a job that
+    is still running while the test clicks around)."""
+    def make(*args):
+        work = make_work(*args)
+
+        def run(progress):
+            progress(0.1, "等待放行")
+            release.wait(60)
+            return work(progress)
+
+        return run
+
+    return make
+
+
 def wait_job(at: AppTest, key: str, timeout: float = 180) -> AppTest:
     """Wait for this session's background job `key` (web.start_job) and run the page again."""
     from examdash import web
@@ -163,11 +179,7 @@ def own_password(username: str) -> str:
 def retire_demo_passwords(con) -> None:
     """Give the demo's accounts passwords of their own (own_password), as whoever takes the demo store
     for real data must: a store whose accounts still have the published passwords takes no imports."""
-    from examdash.domain import auth
-
-    for username in demo.DEMO_USERNAMES:
-        if auth.reload_user(con, username) is not None:
-            auth.reset_password(con, username, own_password(username), "test")
+    demo.retire_published_passwords(con, own_password, "test")
 
 
 

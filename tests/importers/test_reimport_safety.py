@@ -6,10 +6,13 @@ refused or changes no data anywhere (only the import log and the audit log get a
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import pytest
 from helpers import (
     ROOT,
+    held_until,
     retire_demo_passwords,
     rows,
     scalar,
@@ -238,49 +241,8 @@ class _Uploaded:
         return self._data
 
 
-def test_the_import_page_shows_the_impact_and_writes_only_once_confirmed(fresh_db_path, demo_frames, tmp_path,
-                                                                          monkeypatch):
-    import time
-
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    from examdash import web
-    from examdash.domain import auth
-    from examdash.store import db
-
-    monkeypatch.setenv("EXAMDASH_DB", str(fresh_db_path))
-    monkeypatch.chdir(ROOT)
-    st.cache_data.clear()
-    path = _new_ticket_file(fresh_db_path, demo_frames, tmp_path, "237777777777")
-    # AppTest cannot drive st.file_uploader: the page gets the file as if it had been uploaded.
-    monkeypatch.setattr(st, "file_uploader", lambda *args, **kwargs: [_Uploaded(path)])
-    # The demo store takes no imports while its accounts have the published passwords (test_security).
-    from examdash import demo
-
-    monkeypatch.setattr(demo, "published_accounts", lambda con: [])
-    at = AppTest.from_file(str(ROOT / "app_pages/imports.py"), default_timeout=60)
-    at.session_state[web.USER_KEY] = auth.User("admin", "系统管理员", "admin", None)
-    at.session_state[web.SEEN_KEY] = time.monotonic()
-    at.run()
-    at.selectbox(key="imports_kind").set_value("registrations").run()
-    assert not at.exception
-    assert any("准考证号将更改" in w.value and "签到 1 条" in w.value for w in at.warning)
-    assert at.button(key="imports_confirm_0").disabled
-    at.checkbox(key="imports_links_0").check().run()
-    at.button(key="imports_confirm_0").click().run()
-    wait_job(at, "imports_write_0")
-    assert any("已写入" in s.value for s in at.success), [s.value for s in at.success]
-    con = db.connect(fresh_db_path)
-    try:
-        assert scalar(con, "select count(*) from attendance where ticket_no = '237777777777'") == 1
-    finally:
-        con.close()
-
-
-def test_an_import_from_the_page_runs_beside_it_and_a_click_elsewhere_does_not_cut_it_short(
-        fresh_db_path, demo_frames, tmp_path, monkeypatch):
-    import threading
+def _import_page(fresh_db_path, path, monkeypatch):
+    """The 导入 page as the admin of a store of real data, with `path` as if uploaded, kind 报名 chosen."""
     import time
 
     import streamlit as st
@@ -288,33 +250,54 @@ def test_an_import_from_the_page_runs_beside_it_and_a_click_elsewhere_does_not_c
 
     from examdash import demo, web
     from examdash.domain import auth
-    from examdash.store import db
-    from examdash.views import imports
 
     monkeypatch.setenv("EXAMDASH_DB", str(fresh_db_path))
     monkeypatch.chdir(ROOT)
     st.cache_data.clear()
-    path = _new_ticket_file(fresh_db_path, demo_frames, tmp_path, "238888888888")
+    # AppTest cannot drive st.file_uploader: the page gets the file as if it had been uploaded.
     monkeypatch.setattr(st, "file_uploader", lambda *args, **kwargs: [_Uploaded(path)])
+    # The demo store takes no imports while its accounts have the published passwords (test_security).
     monkeypatch.setattr(demo, "published_accounts", lambda con: [])
-    release, real = threading.Event(), imports.write_job
-
-    def held(*args):
-        work = real(*args)
-
-        def run(progress):
-            progress(0.1, "等待放行")
-            release.wait(60)
-            return work(progress)
-
-        return run
-
-    monkeypatch.setattr(imports, "write_job", held)
     at = AppTest.from_file(str(ROOT / "app_pages/imports.py"), default_timeout=60)
     at.session_state[web.USER_KEY] = auth.User("admin", "系统管理员", "admin", None)
     at.session_state[web.SEEN_KEY] = time.monotonic()
     at.run()
-    at.selectbox(key="imports_kind").set_value("registrations").run()
+    return at.selectbox(key="imports_kind").set_value("registrations").run()
+
+
+def _signed_in_under(fresh_db_path, ticket: str) -> int:
+    from examdash.store import db
+
+    con = db.connect(fresh_db_path)
+    try:
+        return scalar(con, "select count(*) from attendance where ticket_no = $t", {"t": ticket})
+    finally:
+        con.close()
+
+
+def test_the_import_page_shows_the_impact_and_writes_only_once_confirmed(fresh_db_path, demo_frames, tmp_path,
+                                                                          monkeypatch):
+    at = _import_page(fresh_db_path, _new_ticket_file(fresh_db_path, demo_frames, tmp_path, "237777777777"),
+                      monkeypatch)
+    assert not at.exception
+    assert any("准考证号将更改" in w.value and "签到 1 条" in w.value for w in at.warning)
+    assert at.button(key="imports_confirm_0").disabled
+    at.checkbox(key="imports_links_0").check().run()
+    at.button(key="imports_confirm_0").click().run()
+    wait_job(at, "imports_write_0")
+    assert any("已写入" in s.value for s in at.success), [s.value for s in at.success]
+    assert _signed_in_under(fresh_db_path, "237777777777") == 1
+
+
+def test_an_import_from_the_page_runs_beside_it_and_a_click_elsewhere_does_not_cut_it_short(
+        fresh_db_path, demo_frames, tmp_path, monkeypatch):
+    from examdash import web
+    from examdash.views import imports
+
+    release = threading.Event()
+    monkeypatch.setattr(imports, "write_job", held_until(release, imports.write_job))
+    at = _import_page(fresh_db_path, _new_ticket_file(fresh_db_path, demo_frames, tmp_path, "238888888888"),
+                      monkeypatch)
     at.checkbox(key="imports_links_0").check().run()
     at.button(key="imports_confirm_0").click().run()
     assert not at.exception and not [b for b in at.button if b.key == "imports_confirm_0"]  # no second click
@@ -324,11 +307,7 @@ def test_an_import_from_the_page_runs_beside_it_and_a_click_elsewhere_does_not_c
     release.set()
     wait_job(at, "imports_write_0")
     assert any("已写入" in s.value for s in at.success), [s.value for s in at.success]
-    con = db.connect(fresh_db_path)
-    try:
-        assert scalar(con, "select count(*) from attendance where ticket_no = '238888888888'") == 1
-    finally:
-        con.close()
+    assert _signed_in_under(fresh_db_path, "238888888888") == 1
 
 
 def test_the_cli_prints_the_impact_and_needs_confirm(fresh_db_path, demo_frames, tmp_path):

@@ -10,7 +10,16 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from fees_expected import demo_standards, expected_lines, fen, sheet, yuan_metric
-from helpers import app_as, click_download, finish_file_job, metrics, page_as, rows, scalar, table
+from helpers import (
+    app_as,
+    click_download,
+    finish_file_job,
+    metrics,
+    page_as,
+    rows,
+    scalar,
+    table,
+)
 
 from examdash.domain import fees
 from examdash.views.fees import (

@@ -9,7 +9,7 @@ import re
 import threading
 
 import openpyxl
-from helpers import click_download, finish_file_job, page_as, sign_in
+from helpers import click_download, finish_file_job, held_until, page_as, sign_in
 
 from examdash import web
 from examdash.store import db
@@ -21,19 +21,7 @@ KEY = "scores_table_download_xlsx"
 
 def test_a_build_runs_beside_the_page_and_is_offered_for_its_filters_and_data(private_app, deferred, monkeypatch):
     release = threading.Event()
-    real = scores.score_xlsx_job
-
-    def slow_job(run, f, masked):
-        inner = real(run, f, masked)
-
-        def build(progress):
-            progress(0.25, "等待中")
-            release.wait(60)
-            return inner(progress)
-
-        return build
-
-    monkeypatch.setattr(scores, "score_xlsx_job", slow_job)
+    monkeypatch.setattr(scores, "score_xlsx_job", held_until(release, scores.score_xlsx_job))
     at = page_as(PAGE, sign_in(private_app, "staff"))
     at.button(key=f"{KEY}_start").click().run()
     job = at.session_state[web.JOBS_KEY][KEY]
