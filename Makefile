@@ -5,7 +5,7 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DB ?= data/demo.duckdb
+DB ?= data/demo.ducklake
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -23,7 +23,7 @@ $(DB): | $(STAMP)
 	EXAMDASH_DB=$(DB) $(BIN)/python -m examdash demo
 
 demo: $(STAMP)
-	rm -f $(DB) $(DB).wal
+	rm -rf $(DB) $(DB)-wal $(DB)-shm $(DB).lock $(DB).files
 	EXAMDASH_DB=$(DB) $(BIN)/python -m examdash demo
 
 run: $(STAMP) $(DB)
@@ -49,4 +49,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/fee_bench.py
 
 clean:
-	rm -rf $(VENV) $(DB) $(DB).wal data/demo_imports data/demo_exports test-output
+	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm $(DB).lock $(DB).files data/demo_imports data/demo_exports test-output

@@ -9,20 +9,27 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 QUERIES_DIR = ROOT / "queries"
 EXAM_PLAN = DATA_DIR / "exam_plan.toml"
-DEFAULT_DB = DATA_DIR / "demo.duckdb"
+DEFAULT_DB = DATA_DIR / "demo.ducklake"
+STORE_URL_PREFIXES = ("postgresql://", "postgres://", "postgres:")
 TIMEZONE = "Asia/Shanghai"
 
 
-def db_path(explicit: str | os.PathLike | None = None) -> Path:
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("EXAMDASH_DB")
-    return Path(env) if env else DEFAULT_DB
+def db_path(explicit: str | os.PathLike | None = None) -> Path | str:
+    """The store: a path (a DuckLake's SQLite catalog, or a plain .duckdb file), or a PostgreSQL URL kept
+    as text (examdash/store/lake.py)."""
+    spec = explicit or os.environ.get("EXAMDASH_DB")
+    if spec and str(spec).startswith(STORE_URL_PREFIXES):
+        return str(spec)
+    return Path(spec) if spec else DEFAULT_DB
 
 
-def imports_dir(db: Path) -> Path:
-    """Originals of imported files are kept next to the database they went into."""
-    return db.parent / f"{db.stem}_imports"
+def imports_dir(db: Path | str) -> Path:
+    """Originals of imported files are kept next to the database they went into (for a PostgreSQL
+    catalog: in the shared data path, which every machine sees)."""
+    if str(db).startswith(STORE_URL_PREFIXES):
+        return Path(os.environ.get("EXAMDASH_DATA_PATH", str(DATA_DIR))) / "imports"
+    db = Path(db)
+    return db.parent / f"{db.name.split('.')[0]}_imports"
 
 
 def session_timeout_minutes() -> float:

@@ -86,7 +86,7 @@ def _build_db(path: Path, files, pin: bool = False):
 def demo_db_path(demo_files, tmp_path_factory) -> Path:
     """The demo database, built once through the importers. Read it (read_only=True) but never
     write to it: tests that write use fresh_db, a copy. Checked at the end of the session."""
-    path = tmp_path_factory.mktemp("demo_db") / "demo.duckdb"
+    path = tmp_path_factory.mktemp("demo_db") / "demo.ducklake"
     con = _build_db(path, demo_files, pin=True)
     try:
         demo.finish(con, path, seed=DEMO_SEED)
@@ -117,7 +117,7 @@ def cand(demo_files):
 @pytest.fixture
 def fresh_db_path(demo_db_path, tmp_path) -> Path:
     """A private copy of the demo database file (not opened)."""
-    return copy_db(demo_db_path, tmp_path / "demo_copy.duckdb")
+    return copy_db(demo_db_path, tmp_path / "demo_copy.ducklake")
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def fresh_db(fresh_db_path):
 @pytest.fixture(scope="session")
 def empty_db_template(demo_files, tmp_path_factory) -> Path:
     """A database holding only the demo's schools and sites (session template, never opened again)."""
-    path = tmp_path_factory.mktemp("empty_db") / "empty.duckdb"
+    path = tmp_path_factory.mktemp("empty_db") / "empty.ducklake"
     con = _build_db(path, [f for f in demo_files if f[0] in ("schools", "sites")])
     con.close()
     return path
@@ -152,7 +152,7 @@ def empty_db_template(demo_files, tmp_path_factory) -> Path:
 
 @pytest.fixture
 def empty_db_path(empty_db_template, tmp_path) -> Path:
-    return copy_db(empty_db_template, tmp_path / "empty.duckdb")
+    return copy_db(empty_db_template, tmp_path / "empty.ducklake")
 
 
 @pytest.fixture
@@ -185,7 +185,7 @@ def deferred(monkeypatch):
 @pytest.fixture(scope="session")
 def app_db_path(demo_db_path, tmp_path_factory) -> Path:
     """A session copy of the demo database for the app (logins write to its audit log)."""
-    return copy_db(demo_db_path, tmp_path_factory.mktemp("appdb") / "app.duckdb")
+    return copy_db(demo_db_path, tmp_path_factory.mktemp("appdb") / "app.ducklake")
 
 
 @pytest.fixture()

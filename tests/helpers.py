@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from examdash import demo, web
 from examdash.domain import auth, ids
+from examdash.store import lake
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = "2023-1"  # the demo's batch in its publicity week
@@ -26,16 +26,18 @@ DEMO_CANDIDATES = 6000
 
 
 def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """A digest of a store: the file, or a DuckLake's catalog and every file of its data folder."""
+    h = hashlib.sha256(Path(path).read_bytes())
+    files = Path(str(path) + ".files")
+    if files.is_dir():
+        for f in sorted(p for p in files.rglob("*") if p.is_file()):
+            h.update(str(f.relative_to(files)).encode() + f.read_bytes())
+    return h.hexdigest()
 
 
 def copy_db(src: Path, dst: Path) -> Path:
-    """Copy a closed DuckDB file (and its WAL if one was left behind)."""
-    shutil.copyfile(src, dst)
-    wal = Path(str(src) + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, Path(str(dst) + ".wal"))
-    return dst
+    """Copy a closed store (a DuckLake's catalog and data folder, or a DuckDB file and its WAL)."""
+    return lake.copy_store(src, dst)
 
 
 def table_snapshot(con) -> dict[str, list[tuple]]:

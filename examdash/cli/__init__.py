@@ -1,5 +1,5 @@
 """python -m examdash: everything the UI does, without the UI. One module per command group:
-`imports` (import), `demo`, `query`, `users`, `backup` (backup, restore); `init` is here.
+`imports` (import), `demo`, `query`, `users`, `backup` (backup, restore, convert); `init` is here.
 
 It may import the views (for the same files the pages offer), the importers, the demo, the domain,
 the store and `examdash.config`; never `examdash.web` or streamlit, so it runs without a server."""
@@ -17,12 +17,12 @@ from examdash.store import db
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "UsageError", "main"]
 
 COMMANDS = {"import": imports.run, "demo": demo.run, "query": query.run, "users": users.run,
-            "backup": backup.run_backup, "restore": backup.run_restore}
+            "backup": backup.run_backup, "restore": backup.run_restore, "convert": backup.run_convert}
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m examdash", description="1+X 数字营销技术应用 考务数据看板：命令行")
-    p.add_argument("--db", help="数据库文件（默认取 EXAMDASH_DB，否则 data/demo.duckdb）")
+    p.add_argument("--db", help="存储：DuckLake 目录文件路径或 postgresql:// 地址（默认取 EXAMDASH_DB，否则 data/demo.ducklake）")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("init", help="创建或迁移数据库，并载入 data/exam_plan.toml")
     for module in (imports, demo, query, users, backup):

@@ -1,12 +1,13 @@
-"""`backup DIR` / `restore DIR`: the whole database as Parquet and back (a restore runs only the
-statements a backup writes)."""
+"""`backup DIR` / `restore DIR`: the whole database as Parquet and back (a restore runs nothing from the
+folder but its COPY lines, and replaces the store's data in one transaction); `convert FILE.duckdb`: a
+plain DuckDB database file (the store before DuckLake) copied into the store."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from examdash.store import db
+from examdash.store import db, lake
 
 
 def add(sub) -> None:
@@ -14,7 +15,10 @@ def add(sub) -> None:
     b.add_argument("dir", type=Path)
     r = sub.add_parser("restore", help="从 backup 目录恢复数据库")
     r.add_argument("dir", type=Path)
-    r.add_argument("--force", action="store_true", help="覆盖已存在的数据库文件")
+    r.add_argument("--force", action="store_true", help="覆盖已存在的数据库中的数据")
+    c = sub.add_parser("convert", help="把一个 DuckDB 数据库文件（.duckdb）的数据转换进当前存储（DuckLake）")
+    c.add_argument("file", type=Path)
+    c.add_argument("--force", action="store_true", help="目标存储已有数据时，整体替换")
 
 
 def run_backup(args, path: Path) -> int:
@@ -34,9 +38,17 @@ def run_restore(args, path: Path) -> int:
     if not (args.dir / "schema.sql").exists():
         print(f"错误：{args.dir} 不是备份目录（缺少 schema.sql）", file=sys.stderr)
         return 2
-    if path.exists() and not args.force:
-        print(f"错误：数据库 {path} 已存在；确认覆盖请加 --force", file=sys.stderr)
+    if lake.resolve(path).exists() and not args.force:
+        print(f"错误：数据库 {path} 已存在；确认用备份整体替换其中的数据请加 --force", file=sys.stderr)
         return 2
-    db.restore(args.dir, path)
-    print(f"已从 {args.dir} 恢复到 {path}")
+    counts = db.restore(args.dir, path)
+    print(f"已从 {args.dir} 恢复到 {path}：{len(counts)} 张表，{sum(counts.values()):,} 行")
+    return 0
+
+
+def run_convert(args, path) -> int:
+    counts = db.convert(args.file, path, force=args.force)
+    for table, n in sorted(counts.items()):
+        print(f"  {table}: {n:,} 行")
+    print(f"已把 {args.file} 转换进 {path}：{len(counts)} 张表，{sum(counts.values()):,} 行")
     return 0

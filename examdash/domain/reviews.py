@@ -128,20 +128,22 @@ def add_items(cur, *, batch: str, school_code: str, items: list[ItemInput], acto
     ).fetchall()
     created = not existing
     if created:
-        request_id = int(cur.execute(
-            "insert into review_requests (batch_code, school_code, filed_by, filed_at, source) "
-            "values ($b, $s, $who, $at, $src) returning request_id",
-            {"b": batch, "s": school_code, "who": actor, "at": at, "src": source},
-        ).fetchall()[0][0])
+        request_id = db.next_id(cur, "review_requests")
+        cur.execute(
+            "insert into review_requests (request_id, batch_code, school_code, filed_by, filed_at, source) "
+            "values ($id, $b, $s, $who, $at, $src)",
+            {"id": request_id, "b": batch, "s": school_code, "who": actor, "at": at, "src": source},
+        )
     else:
         request_id = int(existing[0][0])
     ids = []
     for it in items:
-        item_id = int(cur.execute(
-            "insert into review_items (request_id, ticket_no, reason_type, reason_text) "
-            "values ($r, $t, $rt, $tx) returning item_id",
-            {"r": request_id, "t": it.ticket_no, "rt": it.reason_type, "tx": it.reason_text},
-        ).fetchall()[0][0])
+        item_id = db.next_id(cur, "review_items")
+        cur.execute(
+            "insert into review_items (item_id, request_id, ticket_no, reason_type, reason_text) "
+            "values ($id, $r, $t, $rt, $tx)",
+            {"id": item_id, "r": request_id, "t": it.ticket_no, "rt": it.reason_type, "tx": it.reason_text},
+        )
         cur.execute(
             "insert into review_item_events values ($i, $at, $who, null, '已提交', $note)",
             {"i": item_id, "at": at, "who": actor, "note": note},

@@ -47,11 +47,13 @@ def open_session(con, token: str, username: str, epoch: int, method: str) -> int
         now = db.now(cur)
         cur.execute("update web_sessions set revoked_at = $t, revoked_reason = '重新登录' "
                     "where token_hash = $h and revoked_at is null", {"t": now, "h": h})
-        return cur.execute(
-            "insert into web_sessions (token_hash, username, epoch, method, created_at, last_seen, expires_at) "
-            "values ($h, $u, $e, $m, $t, $t, $x) returning session_id",
-            {"h": h, "u": username, "e": epoch, "m": method, "t": now, "x": now + _timeout()},
-        ).fetchall()[0][0]
+        session_id = db.next_id(cur, "web_sessions")
+        cur.execute(
+            "insert into web_sessions (session_id, token_hash, username, epoch, method, created_at, last_seen, expires_at) "
+            "values ($id, $h, $u, $e, $m, $t, $t, $x)",
+            {"id": session_id, "h": h, "u": username, "e": epoch, "m": method, "t": now, "x": now + _timeout()},
+        )
+        return session_id
 
 
 def find(con, token: str | None) -> tuple[int, str, int, str] | None:

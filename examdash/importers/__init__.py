@@ -305,7 +305,7 @@ def import_file(
             if not result.ok or (result.needs_confirm and not confirm):
                 raise _NotWritten
             stored = _keep(copied, result) if copied is not None else None
-            import_id = int(cur.execute("select nextval('import_seq')").fetchall()[0][0])
+            import_id = db.next_id(cur, "import_log")
             result.import_id = import_id
             _write(cur, kind, result, actor, import_id)
             batch_codes = sorted(frame["batch_code"].dropna().unique()) if "batch_code" in frame else []

@@ -219,7 +219,7 @@ def import_review_requests(con, path, actor: str, *, batch: str | None = None, d
             shutil.copyfile(path, stored_path)
     result.sha256 = sha
     with db.transaction(con) as cur:
-        import_id = int(cur.execute("select nextval('import_seq')").fetchall()[0][0])
+        import_id = db.next_id(cur, "import_log")
         result.import_id = import_id
         created = 0
         for (b, school), part in todo.sort_values("filed_at").groupby(["batch_code", "school_code"], sort=True):

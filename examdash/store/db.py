@@ -1,4 +1,7 @@
-"""The DuckDB warehouse: opening, migrations, the exam plan, the data version, the audit log."""
+"""The warehouse: opening, migrations, the exam plan, the data version, ids, the audit log, backups.
+
+Where the store lives (a DuckLake on an SQLite or PostgreSQL catalog, or a plain DuckDB file) is
+examdash/store/lake.py; everything here works on the connection it opens."""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import datetime as dt
 import json
 import os
 import re
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,41 +19,41 @@ import duckdb
 from examdash.config import EXAM_PLAN, TIMEZONE, db_path
 from examdash.domain import plan as plan_mod
 from examdash.domain import rules
+from examdash.store import lake
+from examdash.store.lake import DbError
 from examdash.store.sql_files import statement
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
-# One DuckDB connection is shared by the threads of a process; a write transaction is held on its
-# own cursor, and this lock keeps two writers of the same process from interleaving.
-_write_lock = threading.RLock()
-
-
-class DbError(RuntimeError):
-    """A database problem with a message fit for the user (in Chinese)."""
+__all__ = ["DbError", "connect", "transaction"]
 
 
 def connect(path: str | os.PathLike | None = None, *, read_only: bool = False, plan_file: Path = EXAM_PLAN):
     """Open the warehouse, apply pending migrations and load the exam plan."""
-    p = db_path(path)
-    if not read_only:
-        p.parent.mkdir(parents=True, exist_ok=True)
-    elif not p.exists():
-        raise DbError(f"数据库文件不存在：{p}（先运行 python -m examdash init 或 demo）")
+    store = lake.resolve(db_path(path))
+    if store.kind == "native":
+        p = Path(store.catalog)
+        if not read_only:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        elif not p.exists():
+            raise DbError(f"数据库文件不存在：{p}（先运行 python -m examdash init 或 demo）")
     try:
-        con = duckdb.connect(str(p), read_only=read_only)
+        con = lake.open_store(store, read_only=read_only)
     except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
+        if store.kind == "native" and "lock" in str(exc).lower():
             raise DbError(
-                f"数据库 {p} 正被另一个进程以写方式打开（应用或另一个导入正在运行）。"
-                "请在应用的「导入」页导入，或先停止该进程后重试。"
+                f"数据库文件 {store.catalog} 正被另一个进程以写方式打开（单进程的 .duckdb 文件）。"
+                "多个进程同时使用请改用 DuckLake 存储（python -m examdash convert）。"
             ) from exc
-        raise DbError(f"无法打开数据库 {p}：{exc}") from exc
+        if "version number" in str(exc) or "newer" in str(exc).lower():
+            raise DbError(
+                f"数据库文件 {store.catalog} 由更新版本的 DuckDB 写出，本程序（DuckDB {duckdb.__version__}）无法读取。"
+                "请用写出它的旧版本运行 python -m examdash backup 目录，再用 python -m examdash restore 目录 恢复到新存储。"
+            ) from exc
+        raise DbError(f"无法打开数据库 {store.describe()}：{exc}") from exc
+    except duckdb.Error as exc:
+        raise DbError(f"无法打开数据库 {store.describe()}：{exc}") from exc
     if not read_only:
-        # A large append is otherwise compressed into row groups on disk as it is inserted
-        # ("optimistic write"); kept in memory and written by the commit's checkpoint instead, a
-        # 1M-row import's two inserts (registrations, results) and commit take 1.0-1.2 s instead of
-        # 2.2-2.5 s here (bench/import_bench.py). The commit stays atomic either way.
-        con.execute("set enable_optimistic_write = false")
         migrate(con)
         sync_plan(con, plan_mod.load_plan(plan_file))
         sync_rules(con)
@@ -62,7 +64,8 @@ def pending_migrations(path) -> list[str]:
     """Migrations a database file has not had yet (read without taking the write lock)."""
     con = connect(path, read_only=True)
     try:
-        tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+        tables = {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database()").fetchall()}
         done = set()
         if "schema_migrations" in tables:
             done = {r[0] for r in con.execute("select version from schema_migrations").fetchall()}
@@ -73,7 +76,7 @@ def pending_migrations(path) -> list[str]:
 
 def migrate(con) -> list[str]:
     con.execute(
-        "create table if not exists schema_migrations (version varchar primary key, applied_at timestamp not null)"
+        "create table if not exists schema_migrations (version varchar not null, applied_at timestamp not null)"
     )
     done = {r[0] for r in con.execute("select version from schema_migrations").fetchall()}
     applied = []
@@ -87,10 +90,28 @@ def migrate(con) -> list[str]:
     return applied
 
 
+_stores: dict[str, lake.Store] = {}
+
+
+def store_of(con) -> lake.Store:
+    """The store a connection (or a cursor of it) has as its default database."""
+    path, kind = rows(con, "select path, type from duckdb_databases() where database_name = current_database()")[0]
+    key = f"{kind}:{path}"
+    if key not in _stores:
+        if kind == "ducklake":
+            catalog_kind, _, catalog = path.partition(":")
+            _stores[key] = lake.Store("postgres" if catalog_kind.startswith("postgres") else "sqlite", path, catalog, None)
+        else:
+            _stores[key] = lake.Store("native", path or "", path or "", None)
+    return _stores[key]
+
+
 @contextmanager
 def transaction(con):
-    """One cursor, one transaction: everything or nothing."""
-    with _write_lock:
+    """One cursor, one transaction: everything or nothing. Holds the store's write lock (this process's
+    other threads and every other process on the machine wait), so a writer reads what the writer before
+    it committed."""
+    with lake.write_lock(store_of(con)):
         cur = con.cursor()
         cur.begin()
         try:
@@ -99,8 +120,30 @@ def transaction(con):
             cur.rollback()
             cur.close()
             raise
-        cur.commit()
-        cur.close()
+        try:
+            cur.commit()
+        except duckdb.TransactionException as exc:
+            raise DbError(f"写入时数据已被另一处（另一台机器上的进程）修改，本次操作未写入，请重试。（{exc}）") from exc
+        finally:
+            cur.close()
+
+
+# Ids of the tables that have one. DuckLake has no sequences: the next id is one more than both the
+# largest id stored and the table's counter in id_counters (so an id is never given twice, even after the
+# row that had it was deleted). Writers are serialised by the write lock; two machines that race update
+# the same counter, which DuckLake refuses to commit twice.
+ID_COLUMNS = {"audit_log": "audit_id", "import_log": "import_id", "review_requests": "request_id",
+              "review_items": "item_id", "web_sessions": "session_id"}
+
+
+def next_id(cur, table: str) -> int:
+    column = identifier(ID_COLUMNS.get(table, ""), ID_COLUMNS.values())
+    n = int(cur.execute(
+        f"select greatest((select coalesce(max({column}), 0) + 1 from {identifier(table, ID_COLUMNS)}), "
+        "coalesce((select max(next_id) from id_counters where table_name = $t), 1))", {"t": table}).fetchall()[0][0])
+    cur.execute("delete from id_counters where table_name = $t", {"t": table})
+    cur.execute("insert into id_counters values ($t, $n)", {"t": table, "n": n + 1})
+    return n
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -161,9 +204,14 @@ def bumps() -> int:
 
 
 def bump_version(cur) -> None:
+    """Mark the data as changed by this transaction. On a lake the data version becomes the id of the
+    snapshot this commit makes (the writer holds the write lock, so it is the current one plus one);
+    every process keys its caches by it and sees the change at its next page run."""
     global _bumps
     _bumps += 1
-    cur.execute("update meta set value = cast(cast(value as bigint) + 1 as varchar) where key = 'data_version'")
+    snapshot = cur.execute("select id from current_snapshot()").fetchall()[0][0] + 1 if store_of(cur).is_lake else 0
+    cur.execute("update meta set value = cast(greatest(cast(value as bigint) + 1, $s) as varchar) "
+                "where key = 'data_version'", {"s": snapshot})
 
 
 def get_meta(con, key: str) -> str | None:
@@ -200,8 +248,10 @@ def today(con=None) -> dt.date:
 
 def audit(cur, actor: str, action: str, target: str | None = None, detail: dict | None = None) -> None:
     cur.execute(
-        "insert into audit_log (event_at, actor, action, target, detail) values ($at, $actor, $action, $target, $detail)",
+        "insert into audit_log (audit_id, event_at, actor, action, target, detail) "
+        "values ($id, $at, $actor, $action, $target, $detail)",
         {
+            "id": next_id(cur, "audit_log"),
             "at": now(cur),
             "actor": actor,
             "action": action,
@@ -284,93 +334,109 @@ def rebuild_results(cur, batches) -> None:
 
 
 def _path_literal(path: Path) -> str:
-    """EXPORT/IMPORT DATABASE take no bound parameters: quote the operator's folder path as a literal."""
+    """EXPORT DATABASE and ATTACH take no bound parameters: quote the operator's path as a literal."""
     return "'" + str(Path(path).resolve()).replace("'", "''") + "'"
 
 
 def backup(con, target: Path) -> None:
-    """EXPORT DATABASE as Parquet: schema.sql, load.sql and one file per table."""
+    """EXPORT DATABASE as Parquet: schema.sql, load.sql and one file per table (one snapshot of the lake)."""
     cur = con.cursor()
     try:
-        cur.execute("checkpoint")
         cur.execute("export database " + _path_literal(target) + " (format parquet)")
     finally:
         cur.close()
 
 
-def restore(source: Path, path: Path) -> None:
-    """Rebuild a database from a backup folder into a new file next to `path`, then swap it in, so a
-    failed restore changes nothing. The folder may have been moved since the backup was made."""
-    source, path = Path(source), Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".restoring")
-    for leftover in (tmp, Path(str(tmp) + ".wal")):
-        leftover.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
-    try:
-        tables = _create_schema(con, (source / "schema.sql").read_text(encoding="utf-8"))
-        for n, line in enumerate((source / "load.sql").read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            m = _LOAD_LINE.fullmatch(line.strip())
-            if not m or m.group(1).strip('"') not in tables:
-                raise DbError(f"备份的 load.sql 第 {n} 行不是备份写出的语句（只接受 COPY 表 FROM 'x.parquet' (FORMAT 'parquet')）："
-                              f"{line.strip()[:120]}")
-            table = identifier(m.group(1).strip('"'), tables)  # only a table schema.sql created
-            con.execute("COPY " + table + " FROM " + _path_literal(source / Path(m.group(2)).name) + " (FORMAT 'parquet')")
-        if "web_sessions" in tables:  # a login that ended after the backup was made must not come back
-            con.execute("update web_sessions set revoked_at = $t, revoked_reason = '数据库已从备份恢复' "
-                        "where revoked_at is null", {"t": now(None)})
-        con.execute("checkpoint")
-    except Exception:
-        con.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    con.close()
-    Path(str(path) + ".wal").unlink(missing_ok=True)
-    os.replace(tmp, path)
+def _tables(con) -> list[str]:
+    return [r[0] for r in rows(con, "select table_name from duckdb_tables() where database_name = current_database() "
+                                    "and schema_name = 'main' order by table_name")]
 
 
-# What EXPORT DATABASE writes, and nothing else: a restore runs no other SQL from a backup folder.
-_SCHEMA_STATEMENTS = [re.compile(p, re.I | re.S) for p in (
-    r'CREATE SEQUENCE "?\w+"?( (INCREMENT BY|MINVALUE|MAXVALUE|START( WITH)?) -?\d+)*( NO)? CYCLE;?',
-    r'CREATE TABLE "?\w+"?\(.*\);?',
-    r'CREATE (UNIQUE )?INDEX "?\w+"? ON "?\w+"?\s*\([\w", ]+\);?',
-    r'CREATE VIEW "?\w+"? AS .*',
-    r'CREATE MACRO "?\w+"? ?\(.*',
-)]
-# Views and macros are created, not run, but the app would run them: none may touch files, the network
-# or the engine's settings.
-_FORBIDDEN = re.compile(r"\b(read_\w+|\w+_scan|glob|getenv|attach|detach|install|load|copy|export|import|pragma|set|"
-                        r"call|checkpoint|vacuum|httpfs|secret)\b", re.I)
+# What a load.sql line of EXPORT DATABASE looks like; a restore runs nothing else from a backup folder.
 _LOAD_LINE = re.compile(r"""COPY ("?\w+"?) FROM '([^']+\.parquet)' \(FORMAT '?parquet'?\);""", re.I)
 
 
-def _schema_statement(stmt: str) -> str:
-    """The statement if it is one EXPORT DATABASE writes; DbError otherwise."""
-    if len(duckdb.extract_statements(stmt)) != 1 or not any(p.fullmatch(stmt) for p in _SCHEMA_STATEMENTS):
-        raise DbError(f"备份的 schema.sql 中有备份不会写出的语句，已拒绝恢复：{stmt[:120]}")
-    if re.match(r"CREATE TABLE", stmt, re.I) and re.search(r"\bselect\b", stmt, re.I):
-        raise DbError(f"备份的 schema.sql 中的建表语句带有查询，已拒绝恢复：{stmt[:120]}")
-    body = re.sub(r"'[^']*'", "''", stmt)  # words inside string literals (a status, a rule) are data
-    if _FORBIDDEN.search(body):
-        raise DbError(f"备份的 schema.sql 中的语句会读写文件或改动数据库设置，已拒绝恢复：{stmt[:120]}")
-    return stmt
+def restore(source: Path, path, *, actor: str = "命令行") -> dict[str, int]:
+    """Replace the store's data with a backup folder's, in one transaction: a failed restore changes
+    nothing, and every process of the app sees the restored data at its next page run. The store's schema
+    is this version's (migrations); the backup's tables are matched by name, their columns by name."""
+    source = Path(source)
+    loads = []
+    for n, line in enumerate((source / "load.sql").read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        m = _LOAD_LINE.fullmatch(line.strip())
+        if not m:
+            raise DbError(f"备份的 load.sql 第 {n} 行不是备份写出的语句（只接受 COPY 表 FROM 'x.parquet' (FORMAT 'parquet')）："
+                          f"{line.strip()[:120]}")
+        loads.append((m.group(1).strip('"'), source / Path(m.group(2)).name))
+    con = connect(path)
+    try:
+        return _replace_all(con, {t: "select * from read_parquet(" + _path_literal(f) + ")" for t, f in loads},
+                            actor, "restore", str(source))
+    finally:
+        con.close()
 
 
-def _create_schema(con, schema: str) -> set[str]:
-    """Create what schema.sql describes (only the statement kinds a backup writes); returns the tables.
-    EXPORT DATABASE does not order views after the views they read: retry until all are created."""
-    pending = [_schema_statement(s.strip()) for s in schema.split(";\n") if s.strip()]
-    tables = {re.match(r'CREATE TABLE "?(\w+)"?', s, re.I).group(1) for s in pending if re.match(r"CREATE TABLE", s, re.I)}
-    while pending:
-        failed = []
-        for stmt in pending:
+def convert(source: Path, path, *, actor: str = "命令行", force: bool = False) -> dict[str, int]:
+    """Copy a plain DuckDB database file (the store before DuckLake) into the store named by `path`, in
+    one transaction. Refused when the target already holds data, unless `force`."""
+    source = Path(source)
+    if not source.exists():
+        raise DbError(f"要转换的数据库文件不存在：{source}")
+    con = connect(path)
+    try:
+        if not store_of(con).is_lake:
+            raise DbError("转换的目标须是 DuckLake 存储（目录文件路径如 data/exam.ducklake，或 postgresql:// 地址）")
+        if not force and any(rows(con, "select 1 from " + identifier(t, _tables(con)) + " limit 1")
+                             for t in ("registrations", "schools", "import_log")):
+            raise DbError("目标存储中已有数据；确认用源文件的数据整体替换请加 --force")
+        try:
+            con.execute("attach " + _path_literal(source) + " as convert_source (read_only)")
+        except duckdb.Error as exc:
+            if "version number" in str(exc):
+                raise DbError(f"{source} 由更新版本的 DuckDB 写出，DuckDB {duckdb.__version__} 无法直接读取：请先用写出它的版本运行 "
+                              "python -m examdash --db 该文件 backup 目录，再运行 python -m examdash restore 目录") from exc
+            raise DbError(f"无法打开要转换的数据库文件 {source}：{exc}") from exc
+        try:
+            found = [r[0] for r in rows(con, "select table_name from duckdb_tables() "
+                                             "where database_name = 'convert_source' and schema_name = 'main'")]
+            return _replace_all(con, {t: "select * from convert_source.main." + identifier(t, found) for t in found},
+                                actor, "convert", str(source))
+        finally:
+            con.execute("detach convert_source")
+    finally:
+        con.close()
+
+
+def _replace_all(con, sources: dict[str, str], actor: str, action: str, what: str) -> dict[str, int]:
+    """Every table of the store emptied and refilled from `sources` (table -> a select), in one
+    transaction; tables the source lacks stay empty, a table the store lacks is refused. Open web sessions
+    end (a login that ended after the source was made must not come back)."""
+    tables = _tables(con)
+    unknown = sorted(set(sources) - set(tables))
+    if unknown:
+        raise DbError(f"来源中的表在当前版本的数据库中不存在：{'、'.join(unknown)}（来源来自不兼容的版本）")
+    counts = {}
+    with transaction(con) as cur:
+        version = data_version(cur)
+        for t in tables:
+            if t != "schema_migrations":
+                cur.execute("delete from " + identifier(t, tables))
+        for t, select in sorted(sources.items()):
+            if t == "schema_migrations":
+                continue
             try:
-                con.execute(stmt)
-            except duckdb.CatalogException:
-                failed.append(stmt)
-        if len(failed) == len(pending):
-            con.execute(failed[0])  # raises the real error
-        pending = failed
-    return tables
+                cur.execute("insert into " + identifier(t, tables) + " by name " + select)
+            except duckdb.Error as exc:
+                raise DbError(f"表 {t} 无法载入（列与当前版本不一致？）：{str(exc).splitlines()[0]}") from exc
+            counts[t] = int(cur.execute("select count(*) from " + identifier(t, tables)).fetchall()[0][0])
+        cur.execute("update web_sessions set revoked_at = $t, revoked_reason = '数据库已从备份恢复' "
+                    "where revoked_at is null", {"t": now(None)})
+        # the version moves past both the store's and the source's, so no process keeps a stale cache
+        loaded = cur.execute("select max(cast(value as bigint)) from meta where key = 'data_version'").fetchall()[0][0]
+        cur.execute("delete from meta where key = 'data_version'")
+        cur.execute("insert into meta values ('data_version', $v)", {"v": str(max(version, loaded or 0))})
+        bump_version(cur)
+        audit(cur, actor, action, what, {"rows": sum(counts.values()), "tables": len(counts)})
+    return counts

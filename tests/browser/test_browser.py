@@ -6,11 +6,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,7 +18,7 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
-from helpers import ROOT, own_password, retire_demo_passwords
+from helpers import ROOT, copy_db, own_password, retire_demo_passwords
 from playwright.sync_api import expect, sync_playwright
 
 from examdash import demo
@@ -49,8 +47,8 @@ def _serve(demo_db_path, folder: Path, prepare=None, **env):
     """The real app on a fresh copy of the demo database (`prepare(con)` changes the copy first)."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: `make test` installs Debian's chromium package (apt-get install chromium)")
-    db_file = folder / "browser.duckdb"
-    shutil.copyfile(demo_db_path, db_file)
+    db_file = folder / "browser.ducklake"
+    copy_db(demo_db_path, db_file)
     if prepare is not None:
         con = db.connect(db_file)
         prepare(con)
@@ -148,14 +146,8 @@ def _metric(page, label: str) -> str:
 
 
 def _server_rows(server, sql: str, params: dict | None = None) -> list[tuple]:
-    """Rows of the running app's database as committed so far. The app holds DuckDB's lock on the file,
-    so a copy of it (with its write-ahead log) is read."""
-    copy = Path(tempfile.mkdtemp(dir=server["folder"])) / "snapshot.duckdb"
-    shutil.copyfile(server["db"], copy)
-    wal = Path(f"{server['db']}.wal")
-    if wal.exists():
-        shutil.copyfile(wal, Path(f"{copy}.wal"))
-    con = duckdb.connect(str(copy), read_only=True)
+    """Rows of the running app's database as committed so far (a DuckLake: read beside the server)."""
+    con = db.connect(server["db"], read_only=True)
     try:
         return con.execute(sql, params or {}).fetchall()
     finally:
@@ -397,7 +389,7 @@ def _server_audit(server, page, action: str, after: int, username: str) -> list[
     for _ in range(300):
         try:
             found = _server_rows(server, sql, {"a": action, "u": username, "n": after})
-        except duckdb.Error:  # copied while the server was writing: copy again
+        except duckdb.Error:  # read while the server was writing: read again
             found = []
         if found:
             return found

@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, copy_db
 
 from examdash.domain import auth
 from examdash.store import db
@@ -93,12 +93,10 @@ def test_scope_comes_from_the_identity():
 
 
 def test_cli_users_reads_password_from_stdin_not_argv(demo_db_path, tmp_path):
-    import shutil
     import subprocess
     import sys
 
-    path = tmp_path / "u.duckdb"
-    shutil.copyfile(demo_db_path, path)
+    path = copy_db(demo_db_path, tmp_path / "u.ducklake")
     root = ROOT
     run = lambda *a, inp=None: subprocess.run([sys.executable, "-m", "examdash", "--db", str(path), "users", *a],
                                              input=inp, capture_output=True, text=True, cwd=root)

@@ -78,7 +78,7 @@ def test_a_restored_backup_brings_no_login_back_and_new_logins_go_on(fresh_db_pa
     first = sessions.open_session(con, TOKEN, "staff", 0, "password")
     db.backup(con, tmp_path / "backup")
     con.close()
-    restored = tmp_path / "restored.duckdb"
+    restored = tmp_path / "restored.ducklake"
     db.restore(tmp_path / "backup", restored)
     con = db.connect(restored)
     try:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from helpers import (
     DEMO_SEED,
+    copy_db,
     find_line,
     id_ending_in_x,
     rows,
@@ -27,7 +28,7 @@ from examdash.importers import import_file
 from examdash.store import db
 
 TITLE = "2023年第二次数字营销技术应用全国统考 报名信息表"
-LOG_TABLES = ("import_log", "audit_log")
+LOG_TABLES = ("import_log", "audit_log", "id_counters")
 
 
 def data_snapshot(con):
@@ -489,7 +490,7 @@ def test_import_twice_into_a_new_database(empty_db, tmp_path, regs):
     first = import_file(empty_db, "registrations", path)
     assert (first.added, first.replaced, first.unchanged) == (len(regs), 0, 0)
     v1 = db.data_version(empty_db)
-    assert v1 == v0 + 1
+    assert v1 > v0  # the snapshot of the import
     snap = data_snapshot(empty_db)
     second = import_file(empty_db, "registrations", path)
     assert second.ok and second.written
@@ -518,7 +519,7 @@ def test_corrected_registration_file_replaces_the_rows_it_covers(fresh_db, tmp_p
                             "and level = $l", {"i": full.loc[40, "身份证号"], "l": full.loc[40, "级别"]}) == other_site
     assert scalar(fresh_db, "select name from results where batch_code = '2023-2' and id_no = $i and level = $l",
                   {"i": full.loc[5, "身份证号"], "l": full.loc[5, "级别"]}) == "更正甲"
-    assert db.data_version(fresh_db) == version + 1
+    assert db.data_version(fresh_db) > version
 
 
 def test_partial_corrected_file_leaves_other_rows_alone(fresh_db, tmp_path, demo_frames):
@@ -701,10 +702,8 @@ def test_a_rejected_or_checked_file_leaves_no_copy_behind(empty_db, empty_db_pat
 @pytest.mark.parametrize("kind", ["schools", "sites", "registrations", "attendance", "scores", "fee-standards", "payments"])
 def test_the_preview_speaks_the_files_language(kind, demo_file, demo_db_path, tmp_path):
     """The preview the import page shows has the Chinese column labels, not field names like batch_code."""
-    import shutil
 
-    copy = tmp_path / "demo.duckdb"
-    shutil.copyfile(demo_db_path, copy)
+    copy = copy_db(demo_db_path, tmp_path / "demo.ducklake")
     con = db.connect(copy)
     try:
         _, path, batch = demo_file(kind, "2023-1" if kind in ("registrations", "attendance", "scores") else None)

@@ -26,7 +26,7 @@ from examdash.importers import import_file
 from examdash.importers.kinds import KINDS
 from examdash.importers.reading import read_table
 
-BOOKKEEPING = ("import_log", "audit_log")  # every import, written or not, may add a row here
+BOOKKEEPING = ("import_log", "audit_log", "id_counters")  # every import, written or not, may add a row here
 
 
 def data_tables(con) -> dict[str, list[tuple]]:

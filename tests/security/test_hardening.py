@@ -281,30 +281,44 @@ def test_query_csv_is_formula_safe(fresh_db_path):
     assert "'=HYPERLINK" in out.stdout and ",=HYPERLINK" not in out.stdout
 
 
-@pytest.mark.parametrize("tamper, where", [
-    (lambda d: (d / "schema.sql").write_text((d / "schema.sql").read_text() + "COPY users TO '/tmp/stolen.csv';\n"),
-     "schema.sql"),
-    (lambda d: (d / "schema.sql").write_text("CREATE TABLE x AS SELECT * FROM read_text('/etc/passwd');\n"
-                                             + (d / "schema.sql").read_text()), "schema.sql"),
-    (lambda d: (d / "schema.sql").write_text((d / "schema.sql").read_text().replace(
+@pytest.mark.parametrize("tamper", [
+    lambda d: (d / "schema.sql").write_text((d / "schema.sql").read_text() + "COPY users TO '/tmp/stolen.csv';\n"),
+    lambda d: (d / "schema.sql").write_text("CREATE TABLE x AS SELECT * FROM read_text('/etc/passwd');\n"
+                                            + (d / "schema.sql").read_text()),
+    lambda d: (d / "schema.sql").write_text((d / "schema.sql").read_text().replace(
         "CREATE VIEW fee_payments AS SELECT * FROM payments", "CREATE VIEW fee_payments AS SELECT * FROM "
-        "read_csv('/etc/passwd') , payments")), "schema.sql"),
-    (lambda d: (d / "load.sql").write_text((d / "load.sql").read_text().replace(
-        "(FORMAT 'parquet');", "(FORMAT 'parquet'); ATTACH '/tmp/x.db';", 1)), "load.sql"),
+        "read_csv('/etc/passwd') , payments")),
 ])
-def test_restore_runs_only_what_a_backup_writes(fresh_db, tmp_path, tamper, where):
+def test_a_restore_never_runs_the_backups_schema_sql(fresh_db, tmp_path, tamper):
+    """The schema comes from this version's migrations; schema.sql is not read at all."""
     backup = tmp_path / "backup"
     db.backup(fresh_db, backup)
     tamper(backup)
-    with pytest.raises(db.DbError, match=where):
-        db.restore(backup, tmp_path / "restored.duckdb")
-    assert not (tmp_path / "restored.duckdb").exists() and not Path("/tmp/stolen.csv").exists()
+    db.restore(backup, tmp_path / "restored.ducklake")
+    con = db.connect(tmp_path / "restored.ducklake", read_only=True)
+    try:
+        assert not Path("/tmp/stolen.csv").exists()
+        assert "x" not in {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+        view = scalar(con, "select sql from duckdb_views() where view_name = 'fee_payments'")
+        assert "read_csv" not in view
+    finally:
+        con.close()
+
+
+def test_a_restore_runs_only_the_copy_lines_a_backup_writes(fresh_db, tmp_path):
+    backup = tmp_path / "backup"
+    db.backup(fresh_db, backup)
+    (backup / "load.sql").write_text((backup / "load.sql").read_text().replace(
+        "(FORMAT 'parquet');", "(FORMAT 'parquet'); ATTACH '/tmp/x.db';", 1))
+    with pytest.raises(db.DbError, match="load.sql"):
+        db.restore(backup, tmp_path / "restored.ducklake")
+    assert not (tmp_path / "restored.ducklake").exists() and not Path("/tmp/x.db").exists()
 
 
 def test_an_untampered_backup_restores(fresh_db, tmp_path):
     db.backup(fresh_db, tmp_path / "backup")
-    db.restore(tmp_path / "backup", tmp_path / "restored.duckdb")
-    con = db.connect(tmp_path / "restored.duckdb", read_only=True)
+    db.restore(tmp_path / "backup", tmp_path / "restored.ducklake")
+    con = db.connect(tmp_path / "restored.ducklake", read_only=True)
     try:
         assert scalar(con, "select count(*) from registrations") == scalar(fresh_db, "select count(*) from registrations")
     finally:

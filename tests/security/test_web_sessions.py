@@ -127,7 +127,7 @@ def test_the_page_run_sees_its_own_write(private_app, monkeypatch):
         before = web.data_version()
         with db.transaction(private_app) as cur:
             db.bump_version(cur)
-        assert web.data_version() == before + 1 == db.data_version(private_app)
+        assert web.data_version() == db.data_version(private_app) > before
     finally:
         web.end_run()
 

@@ -17,7 +17,7 @@ from examdash.web import charts
 @pytest.fixture
 def world(monkeypatch, tmp_path):
     state = {"scope": Scope(role="school", school_code="S1"), "version": 1, "today": dt.date(2023, 6, 14)}
-    monkeypatch.setenv("EXAMDASH_DB", str(tmp_path / "a.duckdb"))
+    monkeypatch.setenv("EXAMDASH_DB", str(tmp_path / "a.ducklake"))
     monkeypatch.setattr(web, "scope", lambda: state["scope"])
     monkeypatch.setattr(web, "data_version", lambda: state["version"])
     monkeypatch.setattr(web, "today", lambda: state["today"])
@@ -46,7 +46,7 @@ def test_a_view_is_built_once_per_scope_version_day_and_store(world, monkeypatch
     n = len(calls)
     web.cached_view(view, None, "2023-1")
     assert len(calls) == n + 1  # a new day (phases, windows)
-    monkeypatch.setenv("EXAMDASH_DB", str(tmp_path / "b.duckdb"))
+    monkeypatch.setenv("EXAMDASH_DB", str(tmp_path / "b.ducklake"))
     web.cached_view(view, None, "2023-1")
     assert len(calls) == n + 2  # another store
 

@@ -1,15 +1,16 @@
--- Base schema. Fact tables carry no PRIMARY KEY on purpose: the importer enforces key uniqueness
--- inside a file and replaces rows by key in one transaction, and ART indexes on 1M-row tables
--- cost more load time and memory than they save for an analytics workload.
+-- Base schema. The store is a DuckLake, which has no PRIMARY KEY, UNIQUE, CHECK, sequence or index: keys
+-- are kept by the code that writes (the importers replace rows by key inside one transaction and refuse
+-- duplicates in a file; examdash/domain checks users, reviews and sign-offs), ids come from
+-- db.next_id, and every writer holds the store's write lock (examdash/store/lake.py).
 
 create table meta (
-    key varchar primary key,
+    key varchar not null,
     value varchar
 );
 insert into meta values ('data_version', '0');
 
 create table batches (
-    batch_code varchar primary key,
+    batch_code varchar not null,
     batch_name varchar not null,
     exam_date date not null,
     reg_deadline date not null,
@@ -29,11 +30,11 @@ create table batch_stages (
 create table pass_rules (
     batch_code varchar not null,
     level varchar not null,
-    rule varchar not null check (rule in ('both_parts', 'weighted'))
+    rule varchar not null
 );
 
 create table provisional_fees (
-    level varchar primary key,
+    level varchar not null,
     amount_fen bigint not null
 );
 
@@ -120,9 +121,8 @@ create table payments (
     import_id bigint
 );
 
-create sequence review_request_seq start 1;
 create table review_requests (
-    request_id bigint primary key default nextval('review_request_seq'),
+    request_id bigint not null,
     batch_code varchar not null,
     school_code varchar not null,
     filed_by varchar,
@@ -130,9 +130,8 @@ create table review_requests (
     source varchar not null default 'form'
 );
 
-create sequence review_item_seq start 1;
 create table review_items (
-    item_id bigint primary key default nextval('review_item_seq'),
+    item_id bigint not null,
     request_id bigint not null,
     ticket_no varchar not null,
     reason_type varchar not null,
@@ -156,15 +155,15 @@ create table review_item_events (
 create table signoffs (
     batch_code varchar not null,
     school_code varchar not null,
-    party varchar not null check (party in ('org', 'school')),
+    party varchar not null,
     signed_by varchar not null,
     signed_at timestamp not null
 );
 
 create table users (
-    username varchar primary key,
+    username varchar not null,
     display_name varchar not null,
-    role varchar not null check (role in ('admin', 'staff', 'school')),
+    role varchar not null,
     school_code varchar,
     email varchar,
     active boolean not null default true,
@@ -174,15 +173,14 @@ create table users (
 );
 
 create table login_throttle (
-    username varchar primary key,
+    username varchar not null,
     failures integer not null,
     last_failure_at timestamp not null,
     locked_until timestamp
 );
 
-create sequence import_seq start 1;
 create table import_log (
-    import_id bigint primary key,
+    import_id bigint not null,
     kind varchar not null,
     file_name varchar not null,
     sha256 varchar not null,
@@ -199,9 +197,8 @@ create table import_log (
     status varchar not null
 );
 
-create sequence audit_seq start 1;
 create table audit_log (
-    audit_id bigint primary key default nextval('audit_seq'),
+    audit_id bigint not null,
     event_at timestamp not null,
     actor varchar not null,
     action varchar not null,

@@ -4,7 +4,7 @@
 -- Staff decisions about bank lines live apart from payments: the importer replaces a changed bank
 -- line by its 银行流水号, and a corrected bank file must not undo a decision already made.
 create table payment_assignments (
-    bank_ref varchar primary key,
+    bank_ref varchar not null,
     school_code varchar,  -- null: staff put the line back in the queue (belongs to no school yet)
     assigned_by varchar not null,
     assigned_at timestamp not null,

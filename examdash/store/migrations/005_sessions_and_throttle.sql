@@ -12,11 +12,10 @@ create table login_throttle (
     client varchar not null,
     failures integer not null,
     last_failure_at timestamp not null,
-    locked_until timestamp,
-    primary key (username, client)
+    locked_until timestamp
 );
 create table client_throttle (
-    client varchar primary key,
+    client varchar not null,
     failures integer not null,
     last_failure_at timestamp not null,
     locked_until timestamp

@@ -4,9 +4,8 @@
 -- A record ends when it is revoked (logout in any tab, a password reset, the account disabled) or
 -- when it has been idle past the timeout (expires_at moves on as the session is used). The epoch is
 -- the account's session_epoch at login: a record from an older epoch does not sign anyone in.
-create sequence web_session_ids start 1;
 create table web_sessions (
-    session_id bigint primary key default nextval('web_session_ids'),
+    session_id bigint not null,
     token_hash varchar not null,
     username varchar not null,
     epoch integer not null,
@@ -17,4 +16,3 @@ create table web_sessions (
     revoked_at timestamp,
     revoked_reason varchar
 );
-create index web_sessions_token on web_sessions (token_hash);
