@@ -1,5 +1,5 @@
 # make run  : create .venv, install, build the demo database if missing, start the app
-# make test : same setup (plus Chromium for the browser tests), then the whole test suite
+# make test : same setup (plus Chromium for the browser tests and PostgreSQL for the store test), then the whole suite
 # make test-fast : the suite without the browser tests and the slow ones, for daily work
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -9,7 +9,7 @@ DB ?= data/demo.ducklake
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast setup browser demo bench clean
+.PHONY: run test test-fast setup browser postgres demo bench clean
 
 setup: $(STAMP)
 
@@ -37,7 +37,15 @@ browser:
 	fi
 	@command -v chromium >/dev/null || { echo "chromium is required for the browser tests"; exit 1; }
 
-test: $(STAMP) $(DB) browser
+# The store's PostgreSQL-catalog test starts its own server from Debian's postgresql package.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing postgresql for the PostgreSQL-catalog test"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "postgresql is required for the store tests"; exit 1; }
+
+test: $(STAMP) $(DB) browser postgres
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP) $(DB)

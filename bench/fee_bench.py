@@ -89,8 +89,8 @@ def main(argv=None) -> int:
         log(f"built in {time.perf_counter() - t:.1f} s")
 
     from examdash.store import db, queries
-    from examdash.views.fees import statement_xlsx, statements_zip
     from examdash.store.sql_files import named_queries
+    from examdash.views.fees import statement_xlsx, statements_zip
 
     con = db.connect(db_file)
     cur = con.cursor()

@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/import_bench.py [--rows-xlsx 100000] [--rows-csv 1000000] [--keep DIR] [--profile]
 
-Builds a fresh DuckDB (demo schools and sites imported), generates a registration .xlsx (batch
+Builds a fresh store twice, the DuckLake the app uses (SQLite catalog) and, for comparison in the same
+run, a plain DuckDB file (demo schools and sites imported into each), generates a registration .xlsx (batch
 2023-1, with a title row) and a registration CSV (UTF-8 with BOM, batch 2023-2) with the demo
 generator (time printed, not measured), then measures, each step in its own 'spawn' child process
 so that peak memory is per step: (a) our import of the .xlsx, (d) its re-import (must change
-nothing), (b) our import of the CSV, and (c) the baseline: pandas.read_excel with openpyxl plus
+nothing), (b) our import of the CSV, each on both stores (the targets hold for the lake), and (c) the baseline: pandas.read_excel with openpyxl plus
 loading the frame into an in-memory DuckDB (register + create table as select). Prints one table
 with wall and CPU seconds, peak RSS, target and verdict; a step whose rows did not all reach the
 database fails whatever its speed. --keep DIR keeps (and reuses) the generated files; --profile
@@ -217,19 +218,20 @@ def main(argv=None) -> int:
         work.mkdir(parents=True, exist_ok=True)
     else:
         work = Path(tempfile.mkdtemp(prefix="examdash_bench_"))
-    db_file = work / "bench.duckdb"
-    for p in (db_file, Path(str(db_file) + ".wal")):
-        p.unlink(missing_ok=True)
+    db_file, native_file = work / "bench.ducklake", work / "bench.duckdb"
+    for p in list(work.glob("bench.ducklake*")) + list(work.glob("bench.duckdb*")):
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
     shutil.rmtree(work / "bench_imports", ignore_errors=True)
     xlsx = work / f"报名_2023-1_{args.rows_xlsx}.xlsx"
     csvf = work / f"报名_2023-2_{args.rows_csv}.csv"
 
     try:
         print(f"工作目录：{work}")
-        r = run_in_child(step_setup, str(work), str(db_file))
-        print(f"准备：新建 DuckDB，导入演示院校与考点 {r['seconds']:.2f} s")
-        for m in r["messages"]:
-            print("  " + m)
+        for label, f in (("DuckLake", db_file), ("DuckDB 文件", native_file)):
+            r = run_in_child(step_setup, str(work), str(f))
+            print(f"准备：新建 {label} {f.name}，导入演示院校与考点 {r['seconds']:.2f} s")
+            for m in r["messages"]:
+                print("  " + m)
 
         for label, path, fn, rows in (("xlsx", xlsx, step_gen_xlsx, args.rows_xlsx),
                                       ("CSV (UTF-8 BOM)", csvf, step_gen_csv, args.rows_csv)):
@@ -246,10 +248,14 @@ def main(argv=None) -> int:
         a = run_in_child(step_import, str(db_file), str(xlsx), "2023-1")
         d = run_in_child(step_import, str(db_file), str(xlsx), "2023-1")
         b = run_in_child(step_import, str(db_file), str(csvf), "2023-2")
+        na = run_in_child(step_import, str(native_file), str(xlsx), "2023-1")
+        nd = run_in_child(step_import, str(native_file), str(xlsx), "2023-1")
+        nb = run_in_child(step_import, str(native_file), str(csvf), "2023-2")
         c = run_in_child(step_baseline, str(xlsx))
         load_after = os.getloadavg()
 
-        for name, res in (("(a) xlsx", a), ("(d) 重新导入 xlsx", d), ("(b) CSV", b)):
+        for name, res in (("(a) xlsx", a), ("(d) 重新导入 xlsx", d), ("(b) CSV", b),
+                          ("DuckDB 文件 (a) xlsx", na), ("DuckDB 文件 (d)", nd), ("DuckDB 文件 (b) CSV", nb)):
             print(f"  {name}：{res['summary']}（打开数据库 {res['connect_s']:.2f} s，不计入；"
                   f"库中该批次 {res['stored']} 行）")
             print(f"    分步：{res['phases']}")
@@ -281,12 +287,19 @@ def main(argv=None) -> int:
              verdict("b", b["seconds"] <= t_csv)),
             ("(c) 基线 read_excel+DuckDB", c["rows"], c["seconds"], c["cpu"], c["peak_mb"], "—", "—"),
             ("(d) 重新导入 xlsx", d["rows"], d["seconds"], d["cpu"], d["peak_mb"], "0 处变化", verdict("d", True)),
+            ("对照：DuckDB 文件 (a) xlsx", na["rows"], na["seconds"], na["cpu"], na["peak_mb"],
+             f"湖/文件 {a['seconds'] / na['seconds']:.2f}x", "—"),
+            ("对照：DuckDB 文件 (b) CSV", nb["rows"], nb["seconds"], nb["cpu"], nb["peak_mb"],
+             f"湖/文件 {b['seconds'] / nb['seconds']:.2f}x", "—"),
+            ("对照：DuckDB 文件 (d) 重新导入", nd["rows"], nd["seconds"], nd["cpu"], nd["peak_mb"],
+             f"湖/文件 {d['seconds'] / nd['seconds']:.2f}x", "—"),
             ("xlsx 基线/本系统 倍数", None, ratio, None, None, f"≥ {TARGET_RATIO:g}x", verdict("ratio", ratio >= TARGET_RATIO)),
         ]
         print()
         print("基线 (c)：pandas.read_excel(engine='openpyxl', dtype=str, header=1) 读取 "
               f"{c['read_s']:.2f} s + DuckDB 内存库 con.register + create table as select 写入 {c['load_s']:.2f} s")
         widths = (28, 9, 8, 8, 8)
+        print("(a)(b)(d) 在 DuckLake（SQLite 目录，应用使用的存储）上测量，目标按它判定；“对照”为同一文件导入普通 DuckDB 文件。")
         print(_pad("步骤", 28) + _pad("行数", 9, True) + _pad("秒", 8, True) + _pad("CPU秒", 8, True) + _pad("峰值MB", 8, True)
               + "  " + _pad("目标", 24) + "结果")
         print("-" * 92)
@@ -309,9 +322,9 @@ def main(argv=None) -> int:
         if args.profile:
             # The measured runs above left their rows in place: profile into a fresh database.
             for label, path, batch in (("xlsx", xlsx, "2023-1"), ("CSV", csvf, "2023-2")):
-                prof_db = work / f"profile_{label}.duckdb"
-                prof_db.unlink(missing_ok=True)
-                Path(str(prof_db) + ".wal").unlink(missing_ok=True)
+                prof_db = work / f"profile_{label}.ducklake"
+                for leftover in work.glob(prof_db.name + "*"):
+                    shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
                 run_in_child(step_setup, str(work), str(prof_db))
                 p = run_in_child(step_import, str(prof_db), str(path), batch, True)
                 print(f"\n==== cProfile：导入 {label}（{p['seconds']:.2f} s，含分析开销）====")

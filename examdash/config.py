@@ -50,6 +50,11 @@ def parse_memory_mb() -> int:
     return int(os.environ.get("EXAMDASH_PARSE_MEMORY_MB", "3072"))
 
 
+def import_seconds() -> float:
+    """How long an import started from the 导入 page may run in its worker process."""
+    return float(os.environ.get("EXAMDASH_IMPORT_SECONDS", "1800"))
+
+
 def parse_seconds() -> float:
     """How long an uploaded file's reader may run."""
     return float(os.environ.get("EXAMDASH_PARSE_SECONDS", "120"))

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 import re
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,11 +54,34 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False, p
         raise DbError(f"无法打开数据库 {store.describe()}：{exc}") from exc
     except duckdb.Error as exc:
         raise DbError(f"无法打开数据库 {store.describe()}：{exc}") from exc
+    _opened[con] = store
     if not read_only:
-        migrate(con)
-        sync_plan(con, plan_mod.load_plan(plan_file))
-        sync_rules(con)
+        plan = plan_mod.load_plan(plan_file)
+        if not _up_to_date(con, plan):
+            migrate(con)
+            sync_plan(con, plan)
+            sync_rules(con)
     return con
+
+
+def _up_to_date(con, plan: plan_mod.Plan) -> bool:
+    """Whether the store has every migration, this plan and these rules: read in one transaction (on a
+    lake each transaction reads the catalog once; opening a store that is up to date writes nothing)."""
+    cur = con.cursor()
+    cur.begin()
+    try:
+        tables = {r[0] for r in cur.execute("select table_name from duckdb_tables() "
+                                            "where database_name = current_database()").fetchall()}
+        if "schema_migrations" not in tables:
+            return False
+        done = {r[0] for r in cur.execute("select version from schema_migrations").fetchall()}
+        if any(f.stem not in done for f in MIGRATIONS_DIR.glob("*.sql")):
+            return False
+        return (_plan_rows(plan) == _stored_plan_rows(cur, [b.code for b in plan.batches])
+                and _stored_rules(cur) == _rules_rows())
+    finally:
+        cur.rollback()
+        cur.close()
 
 
 def pending_migrations(path) -> list[str]:
@@ -91,10 +115,14 @@ def migrate(con) -> list[str]:
 
 
 _stores: dict[str, lake.Store] = {}
+_opened: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection or cursor -> its store
 
 
 def store_of(con) -> lake.Store:
     """The store a connection (or a cursor of it) has as its default database."""
+    found = _opened.get(con)
+    if found is not None:
+        return found
     path, kind = rows(con, "select path, type from duckdb_databases() where database_name = current_database()")[0]
     key = f"{kind}:{path}"
     if key not in _stores:
@@ -103,6 +131,7 @@ def store_of(con) -> lake.Store:
             _stores[key] = lake.Store("postgres" if catalog_kind.startswith("postgres") else "sqlite", path, catalog, None)
         else:
             _stores[key] = lake.Store("native", path or "", path or "", None)
+    _opened[con] = _stores[key]
     return _stores[key]
 
 
@@ -111,8 +140,10 @@ def transaction(con):
     """One cursor, one transaction: everything or nothing. Holds the store's write lock (this process's
     other threads and every other process on the machine wait), so a writer reads what the writer before
     it committed."""
-    with lake.write_lock(store_of(con)):
+    store = store_of(con)
+    with lake.write_lock(store):
         cur = con.cursor()
+        _opened[cur] = store
         cur.begin()
         try:
             yield cur
@@ -270,6 +301,13 @@ def sync_plan(con, plan: plan_mod.Plan) -> None:
     cur.close()
     new_rules = {(b.code, lv): r for b in plan.batches for lv, r in b.pass_rule.items()}
     changed = sorted({b for (b, lv), r in new_rules.items() if old_rules.get((b, lv)) not in (None, r)})
+    cur = con.cursor()
+    try:
+        same = _plan_rows(plan) == _stored_plan_rows(cur, [b.code for b in plan.batches])
+    finally:
+        cur.close()
+    if same:
+        return  # opening the store writes nothing (no snapshot, no lock) when the plan is as stored
     with transaction(con) as cur:
         cur.execute("delete from batch_stages")
         cur.execute("delete from pass_rules")
@@ -302,15 +340,38 @@ def sync_plan(con, plan: plan_mod.Plan) -> None:
             bump_version(cur)
 
 
+def _plan_rows(plan: plan_mod.Plan) -> tuple:
+    return (sorted((b.code, b.name, b.exam_date, b.reg_deadline, b.publicity_start, b.publicity_end, b.cert_from)
+                   for b in plan.batches),
+            sorted((b.code, s.seq, s.stage, s.start, s.end) for b in plan.batches for s in b.stages),
+            sorted((b.code, lv, r) for b in plan.batches for lv, r in b.pass_rule.items()),
+            sorted((lv, fen) for lv, fen in plan.provisional_fen.items()))
+
+
+def _stored_plan_rows(cur, codes: list[str]) -> tuple:
+    return (sorted(cur.execute("select * from batches where list_contains($c, batch_code)", {"c": codes}).fetchall()),
+            sorted(cur.execute("select * from batch_stages").fetchall()),
+            sorted(cur.execute("select * from pass_rules").fetchall()),
+            sorted(cur.execute("select * from provisional_fees").fetchall()))
+
+
+def _rules_rows() -> tuple[list, list]:
+    statuses = [(s, i, s in rules.REVIEW_OPEN) for i, s in enumerate(rules.REVIEW_STATUSES, start=1)]
+    return statuses, [(rules.THEORY_WEIGHT, rules.PRACTICAL_WEIGHT, rules.PASS_MARK)]
+
+
+def _stored_rules(cur) -> tuple[list, list]:
+    return (cur.execute("select status, seq, is_open from review_statuses order by seq").fetchall(),
+            cur.execute("select * from score_rule").fetchall())
+
+
 def sync_rules(con) -> None:
     """Write the rules queries read (review statuses, score weights and pass mark) from domain/rules.py;
     results are rebuilt when a weight or the mark changed."""
-    statuses = [(s, i, s in rules.REVIEW_OPEN) for i, s in enumerate(rules.REVIEW_STATUSES, start=1)]
-    score = (rules.THEORY_WEIGHT, rules.PRACTICAL_WEIGHT, rules.PASS_MARK)
+    statuses, (score,) = _rules_rows()
     cur = con.cursor()
     try:
-        same = (cur.execute("select status, seq, is_open from review_statuses order by seq").fetchall() == statuses
-                and cur.execute("select * from score_rule").fetchall() == [score])
+        same = _stored_rules(cur) == (statuses, [score])
     finally:
         cur.close()
     if same:

@@ -180,8 +180,11 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+LAKE = "lake"  # the name the store is attached under in every connection
+
+
 def open_store(store: Store, *, read_only: bool = False):
-    """A DuckDB connection whose default database is the store (every cursor sees it)."""
+    """A connection on which, and on every cursor of which, unqualified names are the store's."""
     if store.kind == "native":
         return duckdb.connect(store.catalog, read_only=read_only)
     install_extensions()
@@ -195,7 +198,45 @@ def open_store(store: Store, *, read_only: bool = False):
             _follow_data_folder(store)
     elif not read_only:
         _first_attach(store)
-    return duckdb.connect(store.attach_target, read_only=read_only, config=_config())
+    # The instance's own default database stays an in-memory one and the lake is attached by name:
+    # a query that names no lake table (the mirror's, store/mirror.py) then never opens a lake
+    # transaction, which costs 2-3 ms of catalog reads each time.
+    raw = duckdb.connect(config=_config())
+    try:
+        raw.execute(f"attach {_literal(store.attach_target)} as {LAKE}" + (" (read_only)" if read_only else ""))
+        raw.execute(f"use {LAKE}")
+    except BaseException:
+        raw.close()
+        raise
+    return Connection(raw)
+
+
+class Connection:
+    """A DuckDB connection whose cursors all start in the lake (a cursor is a new DuckDB connection and
+    does not inherit USE). Everything else is the DuckDB connection's own."""
+
+    __slots__ = ("_raw", "__weakref__")
+
+    def __init__(self, raw) -> None:
+        self._raw = raw
+
+    def cursor(self) -> Connection:
+        cur = self._raw.cursor()
+        cur.execute(f"use {LAKE}")
+        return Connection(cur)
+
+    @property
+    def raw(self):
+        return self._raw
+
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._raw.close()
 
 
 def _first_attach(store: Store) -> None:

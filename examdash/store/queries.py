@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from examdash.store import mirror
 from examdash.store.sql_files import SCOPE_PARAM, bind, get_query
 
 
@@ -29,7 +30,9 @@ class Scope:
 FULL_SCOPE = Scope(role="admin", school_code=None, username="cli")
 
 
-def run(con, name: str, params: dict | None = None, scope: Scope = FULL_SCOPE) -> pd.DataFrame:
+def run(con, name: str, params: dict | None = None, scope: Scope = FULL_SCOPE, version: int | None = None) -> pd.DataFrame:
+    """The query for `scope`. With `version` (a cached page query) it runs on this process's mirror of
+    that data version (store/mirror.py); without, on the store itself."""
     q = get_query(name)
     bound = bind(q, params)
     if scope.is_school and not scope.school_code:
@@ -40,7 +43,7 @@ def run(con, name: str, params: dict | None = None, scope: Scope = FULL_SCOPE) -
         bound[SCOPE_PARAM] = scope.school_code
     elif scope.is_school and q.access != "all":
         raise PermissionError(f"查询 {name} 不按院校限定范围，学校账号不能运行")
-    cur = con.cursor()
+    cur = con.cursor() if version is None else mirror.cursor(con, version)
     try:
         return cur.execute(q.sql, bound).df()
     finally:

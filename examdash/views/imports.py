@@ -1,8 +1,13 @@
-"""导入 (admin): check an upload (read in a child process), report on it, write it, show the history."""
+"""导入 (admin): check an upload, report on it, write it, show the history.
+
+The check and the write run in a worker process of their own (views/offload.py), which opens the store
+beside the serving process (a DuckLake takes writers from several processes): the serving process
+neither parses the file nor holds the write, and other sessions' pages keep running meanwhile."""
 
 from __future__ import annotations
 
 import hashlib
+import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,12 +53,35 @@ def _run(con, user, upload: Upload, kind: str, batch: str | None, dry_run: bool,
         result = ImportResult(kind=kind, file_name=upload.name)
         result.issues.append(Issue(None, None, refusal))
         return result
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(upload.name).name
-        path.write_bytes(upload.data)
-        return import_file(con, kind, path, batch=batch, actor=user.username, dry_run=dry_run,
-                           file_name=upload.name, db_file=config.db_path(), progress=progress, sheet=sheet,
-                           confirm=confirm, isolated=True)
+    from examdash.views import offload
+
+    try:
+        data = offload.build("import_upload", str(config.db_path()), user.username, upload, kind, batch, dry_run,
+                             sheet, confirm, progress=progress, seconds=config.import_seconds())
+    except offload.BuildError as exc:
+        result = ImportResult(kind=kind, file_name=upload.name)
+        result.issues.append(Issue(None, None, f"{upload.name}：导入进程未能完成，数据库未改动。{exc}"))
+        return result
+    return pickle.loads(data)  # written by our own worker process, just now
+
+
+def import_in_worker(store: str, actor: str, upload: Upload, kind: str, batch: str | None, dry_run: bool,
+                     sheet: str | None, confirm: bool, *, progress) -> bytes:
+    """The import, in the worker process (offload.BUILDERS): its own connection to the store. The file
+    itself is read in one more child with capped memory and time (isolated=True)."""
+    from examdash.store import db
+
+    con = db.connect(store)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.name).name
+            path.write_bytes(upload.data)
+            result = import_file(con, kind, path, batch=batch, actor=actor, dry_run=dry_run, file_name=upload.name,
+                                 db_file=config.db_path(store), progress=progress, sheet=sheet, confirm=confirm,
+                                 isolated=True)
+    finally:
+        con.close()
+    return pickle.dumps(result, protocol=5)
 
 
 def check(con, user, memo: dict, version: int, upload: Upload, kind: str, batch: str | None, progress,

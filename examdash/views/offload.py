@@ -1,4 +1,5 @@
-"""Building a large file (the all-statements .zip, a whole-batch .xlsx) in a child process.
+"""Building a large file (the all-statements .zip, a whole-batch .xlsx), or running an import, in a
+child process.
 
 Writing a workbook is pure Python (xlsxwriter, cell by cell) and holds the GIL: built in the serving
 process, the 6-second .zip of all statements slows every other session's page runs for those seconds.
@@ -31,6 +32,7 @@ Progress = Callable[[float, str], None]
 BUILDERS = {
     "statements_zip": "examdash.views.fees:zip_statements",
     "table_xlsx": "examdash.views.exports:table_xlsx",
+    "import_upload": "examdash.views.imports:import_in_worker",
 }
 _CHILD = "import sys; from examdash.views.offload import child_main; child_main(sys.argv[1])"
 POLL = 0.25  # seconds between looks at the child's progress

@@ -366,7 +366,7 @@ def scope():
 @st.cache_data(show_spinner=False, max_entries=2000, ttl=3600)
 def _cached_query(name: str, params: tuple, scope_key: tuple, version: int) -> pd.DataFrame:
     role, school_code = scope_key
-    return queries.run(con(), name, dict(params), queries.Scope(role=role, school_code=school_code))
+    return queries.run(con(), name, dict(params), queries.Scope(role=role, school_code=school_code), version)
 
 
 def query(name: str, **params) -> pd.DataFrame:

@@ -53,6 +53,11 @@ def _serve(demo_db_path, folder: Path, prepare=None, **env):
         con = db.connect(db_file)
         prepare(con)
         con.close()
+    yield from start_server(db_file, folder, **env)
+
+
+def start_server(db_file, folder: Path, **env):
+    """`streamlit run serve.py` on the store `db_file` (a path or a URL), until the generator is closed."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port), "--server.address", "127.0.0.1",
