@@ -160,7 +160,7 @@ def match_payments(cur, actor: str) -> int:
         "confidence": [m.confidence for m in found],
         "note": pd.Series([m.note for m in found], dtype="str"),
     })
-    cur.register("_fee_matches", frame)
+    db.register(cur, "_fee_matches", frame)
     try:
         cur.execute(
             "update payments set school_code = m.school_code, match_method = m.method, "

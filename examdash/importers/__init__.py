@@ -345,7 +345,7 @@ def import_file(
 
 
 def _compare_sql(kind: str, absent: list[str]) -> tuple[str, str]:
-    """SQL of the view _cmp: each staged row as it would be written, its change label (added /
+    """SQL of the temp table _cmp: each staged row as it would be written, its change label (added /
     replaced / unchanged), its position in the file (_pos) and the stored values (_old_<column>).
 
     Columns the file lacks are kept or derived as links.py says. Identifiers come from TABLE_COLUMNS
@@ -367,28 +367,28 @@ def _compare_sql(kind: str, absent: list[str]) -> tuple[str, str]:
     same = " and ".join(f"t.{c} is not distinct from s.{c}" for c in links.compared_columns(kind, cols, absent))
     written = [f"case when t.{key[0]} is null then s.{c} else t.{c} end as {c}" if c in kept else f"s.{c}" for c in values]
     select = ", ".join([f"s.{k}" for k in key] + written + ["s._pos"] + [f"t.{c} as _old_{c}" for c in values])
-    sql = (f"create or replace temp view _cmp as select {select}, case when t.{key[0]} is null then 'added' "
+    sql = (f"create or replace temp table _cmp as select {select}, case when t.{key[0]} is null then 'added' "
            f"when {same or 'true'} then 'unchanged' else 'replaced' end as _change from _stage s left join {target} t on {on}")
     return sql, on
 
 
 def _stage(cur, kind: str, frame: pd.DataFrame, absent: list[str]) -> None:
-    """The validated frame as the temp view _stage, typed like the target table, and _cmp beside it.
+    """The validated frame as the temp table _stage, typed like the target table, and _cmp beside it.
 
-    Views, not tables: a million rows copied into a temp table and again into a comparison table
-    cost more than reading the frame once per statement. (A temp table would also have to be one
-    CREATE TABLE AS: DuckDB 2.0.0 loses the rows of a temp table that is created empty and then
-    filled with more than one row group, 122,880 rows, inside a transaction.)
+    Tables, each made once by one CREATE TABLE AS: every later statement (the counts, the link checks,
+    the write) reads them instead of converting the Python frame and joining the stored rows again
+    (1M rows: the write phase 5.7 s with views, measured in bench/import_bench.py).
     """
     cols = TABLE_COLUMNS[kind]
     types = dict(cur.execute(
         "select column_name, data_type from duckdb_columns() where schema_name = 'main' and table_name = $t",
         {"t": KINDS[kind].table},
     ).fetchall())
-    cur.register("_frame", frame[cols].assign(_pos=np.arange(len(frame), dtype=np.int64)))
+    db.register(cur, "_frame", frame[cols].assign(_pos=np.arange(len(frame), dtype=np.int64)))
     select = ", ".join(f'cast("{c}" as {types[c]}) as "{c}"' for c in cols)
-    stage = f"create or replace temp view _stage as select {select}, _pos from _frame"  # identifiers: TABLE_COLUMNS
+    stage = f"create or replace temp table _stage as select {select}, _pos from _frame"  # identifiers: TABLE_COLUMNS
     cur.execute(stage)
+    cur.unregister("_frame")
     cur.execute(_compare_sql(kind, absent)[0])
 
 
@@ -454,8 +454,7 @@ def _write(cur, kind: str, result: ImportResult, actor: str, import_id: int) -> 
         return
     if kind == "registrations":
         links.relink_tickets(cur)  # while _cmp still sees the stored tickets
-    # Materialised before the delete: _cmp reads the stored rows (kept columns, old values), which the
-    # delete removes. One CREATE TABLE AS (see _stage on DuckDB's temp tables).
+    # _cmp holds the stored rows' values (kept columns, old values) as they were before the delete.
     cur.execute("create or replace temp table _changed as select * from _cmp where _change <> 'unchanged'")
     on = _compare_sql(kind, [])[1]
     delete = f"delete from {spec.table} t using _changed s where {on} and s._change = 'replaced'"

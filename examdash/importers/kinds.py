@@ -406,7 +406,7 @@ def _repeated_hashes(keys: pd.DataFrame) -> np.ndarray | None:
             _hasher = duckdb.connect(":memory:")
         cur = _hasher.cursor()
     try:
-        cur.register("_keys", keys)
+        cur.register("_keys", pa.Table.from_pandas(keys, preserve_index=False))  # as Arrow: see db.register
         hashed = "select hash(*columns(*)) as h from _keys"
         repeated = cur.execute("select h from (" + hashed + ") group by h having count(*) > 1").fetchnumpy()["h"]
         if not len(repeated):

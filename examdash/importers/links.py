@@ -14,7 +14,7 @@ school decides who pays for its social candidates. So, per kind:
   show); scores are the exception: a new score version's 总成绩 is computed and its exported verdict is
   unknown when the file has no such column, so those two are only left out of the comparison.
 
-Everything here runs on the temp view ``_cmp`` that the importer builds (staged rows beside the stored
+Everything here runs on the temp table ``_cmp`` that the importer builds (staged rows beside the stored
 ones: ``_change`` is added / replaced / unchanged, ``_old_<column>`` the stored value, ``_pos`` the row's
 position in the file), inside the caller's transaction. Identifiers come from the allowlists below.
 """

@@ -202,7 +202,7 @@ def _ticket_taken(con, ck: Checker, out: pd.DataFrame, ticket: pd.Series) -> Non
         return  # no stored ticket in these batches to clash with
     cur = con.cursor()
     try:
-        cur.register("_tickets", mine)
+        db.register(cur, "_tickets", mine)
         clash = cur.execute(
             "select m.idx from _tickets m join registrations r on r.batch_code = m.batch_code and r.ticket_no = m.ticket_no "
             "where (r.id_no <> m.id_no or r.level <> m.level) and not exists (select 1 from _tickets c "

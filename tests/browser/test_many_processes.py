@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from browser.test_browser import (  # noqa: F401  (browser: the module's Chromium fixture)
+from helpers import ROOT, copy_db, own_password, retire_demo_passwords
+from playwright.sync_api import expect, sync_playwright
+
+from browser.test_browser import (
+    ARGS,
+    CHROMIUM,
     _choose,
     _free_port,
     _login,
@@ -21,16 +26,20 @@ from browser.test_browser import (  # noqa: F401  (browser: the module's Chromiu
     _open,
     _page,
     _settled,
-    browser,
     start_server,
 )
-from helpers import ROOT, copy_db, own_password, retire_demo_passwords
-from playwright.sync_api import expect
-
 from examdash import demo
 from examdash.store import db
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
 
 
 def _pg_bin() -> Path:
