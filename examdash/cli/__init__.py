@@ -17,7 +17,8 @@ from examdash.store import db
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "UsageError", "main"]
 
 COMMANDS = {"import": imports.run, "demo": demo.run, "query": query.run, "users": users.run,
-            "backup": backup.run_backup, "restore": backup.run_restore, "convert": backup.run_convert}
+            "backup": backup.run_backup, "restore": backup.run_restore, "convert": backup.run_convert,
+            "maintain": backup.run_maintain}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -16,6 +16,8 @@ def add(sub) -> None:
     r = sub.add_parser("restore", help="从 backup 目录恢复数据库")
     r.add_argument("dir", type=Path)
     r.add_argument("--force", action="store_true", help="覆盖已存在的数据库中的数据")
+    m = sub.add_parser("maintain", help="DuckLake 维护：删除早于若干天的快照及只被它们使用的数据文件")
+    m.add_argument("--keep-days", type=int, default=30, help="保留最近多少天的快照（默认 30）")
     c = sub.add_parser("convert", help="把一个 DuckDB 数据库文件（.duckdb）的数据转换进当前存储（DuckLake）")
     c.add_argument("file", type=Path)
     c.add_argument("--force", action="store_true", help="目标存储已有数据时，整体替换")
@@ -43,6 +45,19 @@ def run_restore(args, path: Path) -> int:
         return 2
     counts = db.restore(args.dir, path)
     print(f"已从 {args.dir} 恢复到 {path}：{len(counts)} 张表，{sum(counts.values()):,} 行")
+    return 0
+
+
+def run_maintain(args, path) -> int:
+    if args.keep_days < 1:
+        print("错误：--keep-days 至少为 1", file=sys.stderr)
+        return 2
+    con = db.connect(path)
+    try:
+        expired, removed = db.maintain(con, args.keep_days)
+    finally:
+        con.close()
+    print(f"已删除 {expired} 个早于 {args.keep_days} 天的快照和 {removed} 个不再使用的数据文件")
     return 0
 
 

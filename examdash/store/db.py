@@ -417,6 +417,23 @@ def backup(con, target: Path) -> None:
         cur.close()
 
 
+def maintain(con, keep_days: int) -> tuple[int, int]:
+    """Forget the lake's snapshots older than `keep_days` days and delete the data files only they used
+    (DuckLake keeps every snapshot until told). Returns (snapshots expired, files deleted)."""
+    if not store_of(con).is_lake:
+        raise DbError("只有 DuckLake 存储需要维护（.duckdb 文件没有快照）")
+    with lake.write_lock(store_of(con)):
+        cur = con.cursor()
+        try:
+            expired = cur.execute(f"call ducklake_expire_snapshots('{lake.LAKE}', older_than => now() - to_days($d))",
+                                  {"d": int(keep_days)}).fetchall()
+            removed = cur.execute(f"call ducklake_cleanup_old_files('{lake.LAKE}', cleanup_all => true)").fetchall()
+            audit(cur, "命令行", "maintain", None, {"keep_days": keep_days, "expired": len(expired), "files": len(removed)})
+        finally:
+            cur.close()
+    return len(expired), len(removed)
+
+
 def _tables(con) -> list[str]:
     return [r[0] for r in rows(con, "select table_name from duckdb_tables() where database_name = current_database() "
                                     "and schema_name = 'main' order by table_name")]

@@ -230,3 +230,20 @@ def test_a_postgres_store_needs_its_data_path(monkeypatch):
     store = lake.resolve("postgresql://u:p%40ss@db.example:5433/exam")
     assert store.kind == "postgres" and store.catalog == "dbname=exam host=db.example port=5433 user=u password=p@ss"
     assert "p@ss" not in store.describe()
+
+
+def test_maintain_keeps_the_data_and_is_audited(real_store, tmp_path):
+    con = db.connect(real_store, read_only=True)
+    before = scalar(con, "select count(*) from registrations")
+    con.close()
+    done = run_cli(real_store, "maintain", "--keep-days", "1")
+    assert done.returncode == 0, done.stderr
+    assert "个早于 1 天的快照" in done.stdout
+    con = db.connect(real_store, read_only=True)
+    assert scalar(con, "select count(*) from registrations") == before
+    assert rows(con, "select actor, action from audit_log order by audit_id desc limit 1") == [("命令行", "maintain")]
+    con.close()
+    native = tmp_path / "plain.duckdb"
+    db.connect(native).close()
+    refused = run_cli(native, "maintain")
+    assert refused.returncode != 0 and "只有 DuckLake 存储需要维护" in refused.stderr
