@@ -72,13 +72,13 @@ def test_the_command_line_imports_while_the_app_holds_the_store_and_the_app_show
 
 
 _WRITER = textwrap.dedent("""
-    import sys, time
+    import sys, threading
     from pathlib import Path
     from examdash.store import db
     path, who, n, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
     con = db.connect(path)
     while not start.exists():  # both writers begin together
-        time.sleep(0.005)
+        threading.Event().wait(0.005)
     for i in range(n):
         with db.transaction(con) as cur:
             db.audit(cur, who, "lake_test", str(i))
@@ -109,14 +109,14 @@ def test_two_processes_write_at_the_same_time_and_every_id_is_given_once(real_st
 
 
 _CREATE_USER = textwrap.dedent("""
-    import sys, time
+    import sys, threading
     from pathlib import Path
     from examdash.domain import auth
     from examdash.store import db
     path, start = sys.argv[1], Path(sys.argv[2])
     con = db.connect(path)
     while not start.exists():
-        time.sleep(0.005)
+        threading.Event().wait(0.005)
     try:
         auth.create_user(con, "twice", "两次", "staff", "Twice-pass-2024", actor="test")
         print("created")
