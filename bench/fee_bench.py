@@ -58,7 +58,6 @@ def build(db_file: Path, work: Path, rows: int) -> None:
         demo.write_csv(pay, path, "utf-8-sig")
         res = import_file(con, "payments", path, actor="bench")
         assert res.ok, res.lines(limit=10)
-        con.execute("checkpoint")
     finally:
         con.close()
 
@@ -81,7 +80,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="fee_bench_"))
     work.mkdir(parents=True, exist_ok=True)
-    db_file = work / "fees_bench.duckdb"
+    db_file = work / "fees_bench.ducklake"
     if not db_file.exists():
         log(f"building {db_file} with {args.rows:,} registrations …")
         t = time.perf_counter()

@@ -129,9 +129,9 @@ async def importer(browser, url: str, upload: Path, report: dict) -> None:
 async def run(args) -> None:
     work = Path(tempfile.mkdtemp(prefix="load_bench_"))
     print(f"building a demo database ({args.candidates:,} candidates) in {work}")
-    subprocess.run([sys.executable, "-m", "examdash", "--db", str(work / "load.duckdb"), "demo", "--candidates",
+    subprocess.run([sys.executable, "-m", "examdash", "--db", str(work / "load.ducklake"), "demo", "--candidates",
                     str(args.candidates), "--out", str(work / "exports")], cwd=ROOT, check=True, capture_output=True)
-    con = db.connect(work / "load.duckdb")
+    con = db.connect(work / "load.ducklake")
     try:
         demo.retire_published_passwords(con, password, "bench")
     finally:
@@ -139,7 +139,7 @@ async def run(args) -> None:
     upload = work / f"追加报名_{args.import_rows}.csv"
     rows = demo.make_registrations(demo.make_world(), args.import_rows, "2023-2", seed=2026).assign(准考证号="")
     demo.write_csv(rows, upload)
-    proc, url = start_server(work / "load.duckdb")
+    proc, url = start_server(work / "load.ducklake")
     times: list[float] = []
     errors: list[str] = []
     report: dict = {}

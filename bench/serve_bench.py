@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from examdash import demo  # noqa: E402
-from examdash.store import db  # noqa: E402
+from examdash.store import db, lake  # noqa: E402
 
 INTERACT = "/_stcore/agent/interact"
 FLOOR_APP = 'import streamlit as st\n\nst.write("ok")\n'
@@ -203,10 +203,10 @@ def drive(port: int, role: str, sessions: int, seconds: float, note: str = "") -
 
 
 def prepare_store(folder: Path) -> Path:
-    source = ROOT / "data" / "demo.duckdb"
-    store = folder / "serve.duckdb"
+    source = ROOT / "data" / "demo.ducklake"
+    store = folder / "serve.ducklake"
     if source.exists():
-        shutil.copyfile(source, store)
+        lake.copy_store(source, store)
     else:
         subprocess.run([sys.executable, "-m", "examdash", "--db", str(store), "demo", "--out", str(folder / "exports")],
                        cwd=ROOT, check=True, capture_output=True)

@@ -26,7 +26,7 @@ def db_path(explicit: str | os.PathLike | None = None) -> Path | str:
 def imports_dir(db: Path | str) -> Path:
     """Originals of imported files are kept next to the database they went into (for a PostgreSQL
     catalog: in the shared data path, which every machine sees)."""
-    if str(db).startswith(STORE_URL_PREFIXES):
+    if str(db).startswith(STORE_URL_PREFIXES) or str(db).startswith("postgresql:/"):  # a URL that went through Path
         return Path(os.environ.get("EXAMDASH_DATA_PATH", str(DATA_DIR))) / "imports"
     db = Path(db)
     return db.parent / f"{db.name.split('.')[0]}_imports"

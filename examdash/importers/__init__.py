@@ -276,7 +276,7 @@ def import_file(
         # The original is copied aside (in the kernel, without the GIL) while the file is validated.
         keep = None
         if db_file is not None and not dry_run:
-            part = imports_dir(Path(db_file)) / f".{time.time_ns()}_{Path(file_name or path.name).name}.part"
+            part = imports_dir(db_file) / f".{time.time_ns()}_{Path(file_name or path.name).name}.part"
             keep = pool.submit(_copy_aside, path, part)
         try:
             result, frame = validate_file(con, kind, path, batch=batch, file_name=file_name, progress=progress,

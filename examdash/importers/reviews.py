@@ -212,7 +212,7 @@ def import_review_requests(con, path, actor: str, *, batch: str | None = None, d
     sha = sha256_of(path)
     stored_path = None
     if db_file is not None and len(todo):
-        folder = imports_dir(Path(db_file))
+        folder = imports_dir(db_file)
         folder.mkdir(parents=True, exist_ok=True)
         stored_path = folder / f"{sha[:16]}_{Path(result.file_name).name}"
         if not stored_path.exists():

@@ -51,9 +51,9 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False, p
                 f"数据库文件 {store.catalog} 由更新版本的 DuckDB 写出，本程序（DuckDB {duckdb.__version__}）无法读取。"
                 "请用写出它的旧版本运行 python -m examdash backup 目录，再用 python -m examdash restore 目录 恢复到新存储。"
             ) from exc
-        raise DbError(f"无法打开数据库 {store.describe()}：{exc}") from exc
+        raise DbError(f"无法打开数据库 {store.describe()}：{lake.redact(str(exc))}") from exc
     except duckdb.Error as exc:
-        raise DbError(f"无法打开数据库 {store.describe()}：{exc}") from exc
+        raise DbError(f"无法打开数据库 {store.describe()}：{lake.redact(str(exc))}") from exc
     _opened[con] = store
     if not read_only:
         plan = plan_mod.load_plan(plan_file)

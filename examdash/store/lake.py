@@ -26,6 +26,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import sqlite3
 import sys
 import tempfile
@@ -70,19 +71,6 @@ class Store:
             return Path(tempfile.gettempdir()) / f"examdash-lake-{digest}.lock"
         return None
 
-    @property
-    def files_root(self) -> Path:
-        """The folder kept next to the store: originals of imported files, exports."""
-        if self.kind == "postgres":
-            return self.data_path
-        return Path(self.catalog).parent
-
-    @property
-    def stem(self) -> str:
-        if self.kind == "postgres":
-            return "lake"
-        return Path(self.catalog).name.split(".")[0]
-
     def exists(self) -> bool:
         if self.kind == "postgres":
             return True
@@ -90,18 +78,25 @@ class Store:
 
     def describe(self) -> str:
         if self.kind == "postgres":
-            return f"PostgreSQL 目录 {_redact(self.catalog)}，数据目录 {self.data_path}"
+            return f"PostgreSQL 目录 {redact(self.catalog)}，数据目录 {self.data_path}"
         return self.catalog
 
 
-def _redact(conninfo: str) -> str:
-    parts = [p for p in conninfo.split() if not p.startswith("password=")]
-    return " ".join(parts)
+def redact(conninfo: str) -> str:
+    return re.sub(r"password=('(?:[^'\\]|\\.)*'|\S+)", "password=***", conninfo)
+
+
+def _libpq_value(value) -> str:
+    text = str(value)
+    if text and not re.search(r"[\s'\\]", text):
+        return text
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _libpq(url: str) -> str:
     """postgresql://user:pw@host:port/db?x=y as a libpq key=value string (DuckDB's postgres extension
-    takes either; the key=value form is the one its ATTACH documents)."""
+    takes either; the key=value form is the one its ATTACH documents). Values are quoted where libpq
+    needs it (spaces, quotes, backslashes)."""
     from urllib.parse import parse_qsl, unquote, urlsplit
 
     u = urlsplit(url)
@@ -109,7 +104,7 @@ def _libpq(url: str) -> str:
              "user": unquote(u.username) if u.username else None,
              "password": unquote(u.password) if u.password else None}
     pairs.update(dict(parse_qsl(u.query)))
-    return " ".join(f"{k}={v}" for k, v in pairs.items() if v not in (None, ""))
+    return " ".join(f"{k}={_libpq_value(v)}" for k, v in pairs.items() if v not in (None, ""))
 
 
 def resolve(spec: str | os.PathLike) -> Store:
@@ -151,6 +146,9 @@ def install_extensions() -> None:
     with _installed:
         if _done:
             return
+        extension_directory().mkdir(parents=True, exist_ok=True)
+        guard = os.open(extension_directory() / ".install.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(guard, fcntl.LOCK_EX)  # two processes starting at once install once
         con = duckdb.connect(config=_config())
         try:
             installed = {r[0] for r in con.execute(
@@ -163,6 +161,8 @@ def install_extensions() -> None:
                     con.execute(f"install '{source}'")  # a path from the installed wheel, not user input
         finally:
             con.close()
+            fcntl.flock(guard, fcntl.LOCK_UN)
+            os.close(guard)
         _done.add("all")
 
 

@@ -11,6 +11,10 @@ made in one read transaction, so it is the store as of one snapshot; its data ve
 same transaction. A query asked for version V runs on the copy of V, or of a later version when the
 store has moved on (its answer is then newer than its cache key says, never older).
 
+The copy of a new version is made on a thread while the queries of that version read the lake (a page
+run never waits about 2 s at 1M rows for it); EXAMDASH_MIRROR=wait makes them wait (the benchmarks),
+=off reads the lake always. Three versions are kept per process, each in its own file in a temp folder.
+
 Only queries cached by data version use a mirror (web._cached_query); everything that writes, and
 everything read live (the audit log, sessions, accounts), reads the lake itself.
 """

@@ -121,6 +121,7 @@ def _settled(page) -> None:
     """Wait until Streamlit has finished running the script."""
     page.wait_for_load_state("networkidle")
     expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=TIMEOUT)
+    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=TIMEOUT)  # no element of a run before
 
 
 def _login(page, url, username, password) -> None:
@@ -420,6 +421,8 @@ def _unmasked_score_page(server, browser, username="staff"):
     _login(page, server["url"], username, own_password(username))
     _open(page, "成绩")
     page.get_by_text("显示完整姓名和身份证号", exact=True).click()
+    # the run after the click is over once its caption says so and nothing of the masked run is left
+    expect(page.get_by_text(re.compile(r"行。显示完整姓名和身份证号。$"))).to_be_visible()
     _settled(page)
     # no ready file in the page: every download is built on click, after the session is checked
     expect(page.locator("a[href*='/media/']")).to_have_count(0)

@@ -159,3 +159,5 @@ def test_two_app_processes_and_an_import_on_a_postgresql_catalog(browser, postgr
     con.close()
     _two_servers_and_the_command_line(browser, postgres, env, tmp_path)
     assert any((tmp_path / "lake_data").rglob("*.parquet"))  # the data went to the shared data path
+    assert any((tmp_path / "lake_data" / "imports").iterdir())  # and the imported originals with it
+    assert not list(ROOT.glob("postgres*"))

@@ -247,3 +247,38 @@ def test_maintain_keeps_the_data_and_is_audited(real_store, tmp_path):
     db.connect(native).close()
     refused = run_cli(native, "maintain")
     assert refused.returncode != 0 and "只有 DuckLake 存储需要维护" in refused.stderr
+
+
+_DECIDE = textwrap.dedent("""
+    import sys
+    from examdash.domain import auth, reviews
+    from examdash.store import db
+    path, item, password = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    con = db.connect(path)
+    reviews.decide(con, auth.authenticate(con, "staff", password), item, "维持", "另一个进程核对无误")
+    con.close()
+""")
+
+
+def test_a_review_decision_in_another_process_shows_at_the_next_page_run(real_store, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("EXAMDASH_DB", str(real_store))
+    monkeypatch.setenv("EXAMDASH_TODAY", "2023-06-14")  # inside 2023-1's publicity window
+    monkeypatch.chdir(ROOT)
+    st.cache_data.clear()
+    con = db.connect(real_store)
+    item = rows(con, "select i.item_id from review_items i join review_requests r using (request_id) "
+                     "where r.batch_code = '2023-1' and i.status in ('已提交', '复核中') order by i.item_id limit 1")[0][0]
+    at = page_as("reviews", auth.authenticate(con, "staff", own_password("staff")), con, batch="2023-1")
+    before = metrics(at)
+    done = subprocess.run([sys.executable, "-c", _DECIDE, str(real_store), str(item), own_password("staff")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    at.run()
+    after = metrics(at)
+    assert int(after["待处理复核项"]) == int(before["待处理复核项"]) - 1
+    assert int(after["已结论"]) == int(before["已结论"]) + 1
+    assert rows(con, "select status, decision_note from review_items where item_id = $i", {"i": item}) == [
+        ("维持", "另一个进程核对无误")]
+    con.close()
