@@ -413,7 +413,7 @@ def real_data_refusal(con, store) -> str | None:
     names = published_accounts(con)
     if not names:
         return None
-    real = "data/exam.duckdb"
+    real = "data/exam.ducklake"
     return (f"{store} 是演示数据库：账号 {'、'.join(names)} 仍在使用 README 中公开的演示密码，任何人都能登录，"
             "不能导入真实数据。请新建正式数据库并创建第一个管理员：\n"
             f"  EXAMDASH_DB={real} .venv/bin/python -m examdash init\n"

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 import re
+import time
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -231,9 +232,29 @@ class RunState:
         return dt.date.fromisoformat(pinned) if pinned else now(None).date()
 
 
+_RUN_STATES: dict[tuple[str, int], tuple[tuple, float, RunState]] = {}  # (catalog, session) -> (stamp, read at, state)
+RUN_STATE_ENTRIES = 20_000
+RUN_STATE_TTL = 2.0  # seconds: the longest a state is kept even when the catalog's stamp has not moved
+
+
 def run_state(con, session_id: int | None = None) -> RunState:
+    """The page run's state. On a lake with an SQLite catalog it is kept per session while the catalog
+    file and its log are unchanged (lake.catalog_stamp: every commit, in any process, changes them), for at
+    most RUN_STATE_TTL: reading it through DuckLake took 45 ms of a 100 ms page run (about 7 ms a table)."""
+    store = store_of(con)
+    stamp = lake.catalog_stamp(store)  # taken before the read: the state is then at least this new
+    key, at = (store.catalog, session_id or 0), time.monotonic()
+    if stamp is not None:
+        hit = _RUN_STATES.get(key)
+        if hit is not None and hit[0] == stamp and at - hit[1] < RUN_STATE_TTL:
+            return hit[2]
     version, pinned, n, h, *session = rows(con, statement("run_state"), {"session_id": session_id or 0})[0]
-    return RunState(int(version), pinned, (int(n), int(h)), *session)
+    state = RunState(int(version), pinned, (int(n), int(h)), *session)
+    if stamp is not None:
+        if len(_RUN_STATES) >= RUN_STATE_ENTRIES:
+            _RUN_STATES.clear()
+        _RUN_STATES[key] = (stamp, at, state)
+    return state
 
 
 _bumps = 0  # data version bumps made by this process (a page run re-reads the version after its own write)

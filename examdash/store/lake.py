@@ -82,6 +82,28 @@ class Store:
         return self.catalog
 
 
+def catalog_stamp(store: Store) -> tuple | None:
+    """A cheap sign of change of a lake with an SQLite catalog: the size and modification time of the
+    catalog file and its write-ahead log (two stat calls). Every commit writes to the log, so while the
+    stamp stays the same nothing was committed, unless a checkpoint restarted the log at the same size
+    within the file system's timestamp granularity; callers bound that case with a short time to live.
+    Not read through SQLite on purpose: a second SQLite library in the process (DuckDB has its own) must
+    not open the catalog (closing its file would drop the other's POSIX locks). None for other stores."""
+    if store.kind != "sqlite":
+        return None
+    stamp = []
+    for path in (store.catalog, store.catalog + "-wal"):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            stamp.append(None)
+            continue
+        except OSError:
+            return None
+        stamp.append((st.st_size, st.st_mtime_ns, st.st_ino))
+    return tuple(stamp)
+
+
 def redact(conninfo: str) -> str:
     return re.sub(r"password=('(?:[^'\\]|\\.)*'|\S+)", "password=***", conninfo)
 

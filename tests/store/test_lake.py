@@ -282,3 +282,28 @@ def test_a_review_decision_in_another_process_shows_at_the_next_page_run(real_st
     assert rows(con, "select status, decision_note from review_items where item_id = $i", {"i": item}) == [
         ("维持", "另一个进程核对无误")]
     con.close()
+
+
+def test_a_page_runs_state_is_read_again_only_after_a_commit_anywhere(real_store):
+    """run_state is kept per session while the store's newest snapshot stays the same; a commit in another
+    process (a new version, a revoked session) makes the next page run read it again."""
+    con = db.connect(real_store)
+    try:
+        first = db.run_state(con)
+        assert db.run_state(con) is first  # nothing committed: the same state, not read again
+        code = textwrap.dedent("""
+            import sys
+            from examdash.store import db
+            con = db.connect(sys.argv[1])
+            with db.transaction(con) as cur:
+                db.bump_version(cur)
+        """)
+        done = subprocess.run([sys.executable, "-c", code, str(real_store)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        second = db.run_state(con)
+        assert second is not first and second.data_version > first.data_version
+        assert db.run_state(con) is second
+    finally:
+        con.close()
+    assert lake.catalog_stamp(lake.resolve(str(real_store).replace(".ducklake", ".duckdb"))) is None
