@@ -6,6 +6,7 @@ from examdash import web
 from examdash.web import navigation
 
 st.set_page_config(page_title="1+X 数字营销技术应用 考务看板", page_icon="📊", layout="wide")
+web.apply_style()
 
 
 def login_page() -> None:
@@ -51,11 +52,16 @@ try:
     if user is None:
         # The login form answers at every page's address: a linked view (or an expired session) shows
         # the login, and after it the same address opens the page the user asked for.
+        # The menu of the signed-out app: the login and the candidates' own lookup (考生成绩查询).
+        login = st.Page(login_page, title="登录", url_path="login", default=True)
+        lookup = st.Page(navigation.LOOKUP.path, title=navigation.LOOKUP.title, url_path=navigation.LOOKUP.url)
         nav = st.navigation(
-            [st.Page(login_page, title="登录", url_path="login", default=True)]
-            + [st.Page(login_page, title="登录", url_path=p.url) for p in navigation.PAGES],
+            [login, lookup] + [st.Page(login_page, title="登录", url_path=p.url) for p in navigation.PAGES],
             position="hidden",
         )
+        with st.sidebar:
+            st.page_link(login, label="登录", icon="🔑")
+            st.page_link(lookup, label=navigation.LOOKUP.title, icon="🔎")
     else:
         pages = [
             st.Page(p.path, title=p.title, url_path=p.url, default=i == 0)
@@ -63,7 +69,8 @@ try:
         ]
         nav = st.navigation(pages)
         with st.sidebar:
-            st.caption(f"{user.display_name}（{web.ROLE_LABELS[user.role]}）" + (f" · {user.school_name}" if user.school_name else ""))
+            place = user.school_name or getattr(user, "site_name", None)
+            st.caption(f"{user.display_name}（{web.ROLE_LABELS[user.role]}）" + (f" · {place}" if place else ""))
             if st.button("退出登录", key="app_logout"):
                 web.logout()
                 st.rerun()

@@ -109,7 +109,9 @@ with tabs[6]:
         code = st.selectbox("院校", codes, index=default, format_func=lambda c: f"{c} {names[c]}",
                             key="fees_statement_school")
         name = fees.statement_file_name(code, names[code])
-        st.caption("对账单包括全部批次：汇总、分批次、报名费用明细（单价及其来源）、到账记录与计费规则。")
+        st.caption("对账单包括全部批次：汇总、汇款信息（收款账户与该校的付款备注）、分批次、报名费用明细（单价及其来源）、"
+                   "到账记录与计费规则。")
+        st.dataframe(fees.payee_table(view.payee, names[code]), hide_index=True, key="fees_statement_payee")
         web.download_button(st, "下载对账单 .xlsx", fees.statement_file(web.bound_query(), page.con, code), name, exports.MIME["xlsx"],
                             "fees_statement_download", {"school": code})
     zip_name = f"费用对账单_{describe}.zip"

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import overview
+from examdash.views import overview, progress
 from examdash.web import charts, filters
 
 page = web.page("admin", "staff")
@@ -12,6 +12,7 @@ data = page.view(overview.build, f.batch, page.today)
 
 st.title(f"总览 · {data.batch_name}")
 st.caption(f"今天：{data.today:%Y-%m-%d}（{data.stage_now}）")
+web.progress_panel(page.view(progress.build, page.today, None), "overview_progress")
 for start in range(0, len(data.headline), 4):
     for col, (label, value, help_text) in zip(st.columns(4), data.headline[start:start + 4]):
         col.metric(label, value, help=help_text)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import common, school
+from examdash.views import attendance, common, progress, school
 from examdash.web import charts, filters
 
 page = web.page("school")
@@ -11,6 +11,7 @@ f = filters.sidebar(("batch",))
 view = page.view(school.build, page.user, f.batch)
 
 st.title(f"本校成绩 · {view.school_name}")
+web.progress_panel(page.view(progress.build, page.today, "school"), "school_progress")
 phase = page.view(common.batch_phase, f.batch, page.today)
 if not phase.has_results:
     st.info(f"{common.batch_name(page.run, f.batch)}：{phase.text}。")
@@ -33,3 +34,10 @@ st.caption(f"共 {len(table):,} 人（本校考生，信息完整显示）")
 st.dataframe(table, hide_index=True, key="school_candidates_table")
 for col, (ext, (build, name, mime)) in zip(st.columns(2), school.downloads(page.user, f.batch, table).items()):
     web.download_button(col, f"下载 .{ext}", build, name, mime, f"school_download_{ext}", {"rows": len(table)})
+
+st.subheader("本校缺考与违纪考生")
+listed = page.view(attendance.exceptions, f, None, False)
+st.caption(f"{listed.summary}（本校考生，信息完整显示）")
+st.dataframe(listed.table, hide_index=True, key="school_exceptions_table")
+for col, (ext, (build, name, mime)) in zip(st.columns(2), listed.files.items()):
+    web.download_button(col, f"下载名单 .{ext}", build, name, mime, f"school_exceptions_{ext}", {"rows": len(listed.table)})

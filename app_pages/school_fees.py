@@ -15,6 +15,11 @@ for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.me
 web.download_button(st, "下载对账单 .xlsx", school_fees.statement_file(web.bound_query(), page.con, view.school_code), view.statement_name,
                     exports.MIME["xlsx"], "school_fees_statement_download", {"school": view.school_code})
 
+st.subheader("汇款信息")
+st.dataframe(view.payee, hide_index=True, key="school_fees_payee_table")
+st.caption("汇款时请在备注中原样填写下面这段文字（右上角可复制），到账才能自动认到本校：")
+st.code(view.remark, language=None)
+
 st.subheader("分批次")
 web.money_table(view.per_batch, "school_fees_batches_table")
 st.subheader("报名费用明细")

@@ -22,11 +22,14 @@ with tab_add:
         schools = users.school_choices(page.run)
         school = c2.selectbox("院校（学校账号必填）", [""] + list(schools), format_func=lambda c: schools.get(c, "（无）"),
                               key="users_add_school")
-        email = c1.text_input("邮箱（单位账号登录时用）", key="users_add_email")
-        password = c2.text_input("初始密码", type="password", key="users_add_password", help="至少 8 位，含字母和数字")
+        sites = users.site_choices(page.run)
+        site = c1.selectbox("考点（考点账号必填）", [""] + list(sites), format_func=lambda c: sites.get(c, "（无）"),
+                            key="users_add_site")
+        email = c2.text_input("邮箱（单位账号登录时用）", key="users_add_email")
+        password = c1.text_input("初始密码", type="password", key="users_add_password", help="至少 8 位，含字母和数字")
         if st.form_submit_button("创建", key="users_add_submit"):
             try:
-                users.add_user(page.con, me, username, display, role, password, school or None, email or None)
+                users.add_user(page.con, me, username, display, role, password, school or None, email or None, site or None)
             except web.AuthError as exc:
                 st.error(str(exc))
             else:

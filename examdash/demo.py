@@ -359,7 +359,9 @@ def finish(con, db_file: Path, seed: int = 20230527) -> None:
     accounts = demo_users(con)
     for username, display, role, school in accounts:
         if username not in existing:
-            auth.create_user(con, username, display, role, DEMO_PASSWORD[role], school_code=school, actor="demo")
+            auth.create_user(con, username, display, role, DEMO_PASSWORD[role], actor="demo",
+                             school_code=school if role == "school" else None,
+                             site_code=school if role == "site" else None)
     with db.transaction(con) as cur:
         db.set_meta(cur, "demo_accounts", ",".join(a[0] for a in accounts))
     make_reviews(con)
@@ -377,8 +379,9 @@ def pin_today(con) -> None:
         db.audit(cur, "demo", "pin_today", DEMO_TODAY)
 
 
-DEMO_PASSWORD = {"admin": "Admin-2023demo", "staff": "Staff-2023demo", "school": "School-2023demo"}
-DEMO_USERNAMES = ("admin", "staff", "school1", "school2", "school3")
+DEMO_PASSWORD = {"admin": "Admin-2023demo", "staff": "Staff-2023demo", "school": "School-2023demo",
+                 "site": "Site-2023demo"}
+DEMO_USERNAMES = ("admin", "staff", "school1", "school2", "school3", "site1")
 
 
 def published_accounts(con) -> list[str]:
@@ -423,7 +426,8 @@ def real_data_refusal(con, store) -> str | None:
 
 
 def demo_users(con) -> list[tuple[str, str, str, str | None]]:
-    """(username, display name, role, school_code): one admin, one staff, the three largest schools."""
+    """(username, display name, role, school or site code): one admin, one staff, the three largest schools
+    and one exam site (busiest_mixed_site)."""
     cur = con.cursor()
     try:
         top = cur.execute(
@@ -434,7 +438,25 @@ def demo_users(con) -> list[tuple[str, str, str, str | None]]:
         cur.close()
     users = [("admin", "系统管理员", "admin", None), ("staff", "考务专员", "staff", None)]
     users += [(f"school{i}", f"{name}负责人", "school", code) for i, (code, name) in enumerate(top, start=1)]
+    site = busiest_mixed_site(con)
+    if site is not None:
+        users.append(("site1", f"{site[1]}考务负责人", "site", site[0]))
     return users
+
+
+def busiest_mixed_site(con) -> tuple[str, str] | None:
+    """(site_code, site_name) of the site with the most registrations that also hosts borrowed (借考) and
+    social candidates: the demo's 考点 account shows every kind of candidate."""
+    cur = con.cursor()
+    try:
+        found = cur.execute(
+            "select r.site_code, s.site_name from registrations r join sites s using (site_code) "
+            "group by all having count_if(r.candidate_type = '社会考生') > 0 "
+            "and count_if(r.school_code <> s.school_code and r.candidate_type <> '社会考生') > 0 "
+            "order by count(*) desc, r.site_code limit 1").fetchall()
+    finally:
+        cur.close()
+    return found[0] if found else None
 
 
 def make_reviews(con) -> None:

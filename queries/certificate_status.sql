@@ -3,78 +3,12 @@
 -- grain: one row per school with valid registrations in the batch
 -- params: $batch, $today
 -- key: school_code
-with batch_row as (
-    select publicity_start, publicity_end, cert_from from batches where batch_code = $batch
-),
-school_results as (
-    select school_code, count(*)::bigint as registered, count_if(passed is true)::bigint as passed
-    from results
-    where batch_code = $batch
-      and ($scope_school is null or school_code = $scope_school)
-    group by school_code
-),
-items as (
-    select r.school_code, i.status
-    from review_items i
-    join review_requests r using (request_id)
-    where r.batch_code = $batch
-),
-item_counts as (
-    select
-        school_code,
-        count(*)::bigint as review_items,
-        count_if(status in (select status from review_statuses where is_open))::bigint as open_items
-    from items
-    group by school_code
-),
-signs as (
-    select
-        school_code,
-        max(signed_by) filter (where party = 'org') as org_signed_by,
-        max(signed_at) filter (where party = 'org') as org_signed_at,
-        max(signed_by) filter (where party = 'school') as school_signed_by,
-        max(signed_at) filter (where party = 'school') as school_signed_at
-    from signoffs
-    where batch_code = $batch
-    group by school_code
-),
-school_names as (
-    select school_code, school_name, province from schools
-),
-joined as (
-    select
-        s.school_code,
-        n.school_name,
-        n.province,
-        s.registered,
-        s.passed,
-        coalesce(c.review_items, 0) as review_items,
-        coalesce(c.open_items, 0) as open_items,
-        g.org_signed_by,
-        g.org_signed_at,
-        g.school_signed_by,
-        g.school_signed_at,
-        b.cert_from,
-        cast($today as date) > b.publicity_end as window_over
-    from school_results s
-    cross join batch_row b
-    left join item_counts c using (school_code)
-    left join signs g using (school_code)
-    left join school_names n using (school_code)
+-- The rule is the macro certificate_schools (migration 011), shared with the certificate list.
+with schools_in as (
+    select * from certificate_schools($batch, $today, $scope_school)
 ),
 final as (
-    select
-        *,
-        window_over and open_items = 0 and org_signed_at is not null and school_signed_at is not null as can_issue,
-        case
-            when not window_over then '公示期未结束，' || strftime(cert_from, '%m-%d') || ' 起可签发'
-            when open_items > 0 then '尚有 ' || open_items || ' 项复核未结'
-            when org_signed_at is null and school_signed_at is null then '待培训评价组织与学校签发'
-            when org_signed_at is null then '待培训评价组织签发'
-            when school_signed_at is null then '待学校签发'
-            else '可颁发证书'
-        end as status_text
-    from joined
+    select * from schools_in
     order by can_issue, open_items desc, school_code
 )
 select * from final

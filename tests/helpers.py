@@ -189,7 +189,8 @@ def retire_demo_passwords(con) -> None:
 
 
 def demo_password(username: str) -> str:
-    return demo.DEMO_PASSWORD["school" if username.startswith("school") else username]
+    return demo.DEMO_PASSWORD["school" if username.startswith("school") else "site" if username.startswith("site")
+                              else username]
 
 
 def login(at: AppTest, username: str, password: str | None = None) -> AppTest:

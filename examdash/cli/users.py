@@ -14,9 +14,10 @@ def add(sub) -> None:
     us = u.add_subparsers(dest="users_cmd", required=True)
     add = us.add_parser("add", help="新建账号（密码从提示或标准输入读取，绝不从命令行参数读取）")
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=["admin", "staff", "school"])
+    add.add_argument("--role", required=True, choices=["admin", "staff", "school", "site"])
     add.add_argument("--name", help="显示名")
     add.add_argument("--school", help="学校账号的院校代码")
+    add.add_argument("--site", help="考点账号的考点代码")
     add.add_argument("--email", help="OIDC 登录时映射用的邮箱")
     add.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
     for name in ("disable", "enable"):
@@ -45,7 +46,8 @@ def run(args, path) -> int:
     try:
         if args.users_cmd == "add":
             user = auth.create_user(con, args.username, args.name or args.username, args.role,
-                                    _read_password(args.password_stdin), school_code=args.school, email=args.email)
+                                    _read_password(args.password_stdin), school_code=args.school, email=args.email,
+                                    site_code=args.site)
             print(f"已创建账号 {user.username}（{ROLES[user.role]}）")
         elif args.users_cmd in ("disable", "enable"):
             auth.set_active(con, args.username, args.users_cmd == "enable", "cli")

@@ -40,6 +40,8 @@ class User:
     school_code: str | None
     school_name: str | None = None
     epoch: int = 0  # users.session_epoch when loaded: a password reset or disabling bumps it, ending sessions
+    site_code: str | None = None  # the exam site of a 考点 account
+    site_name: str | None = None
 
     @property
     def scope(self) -> Scope:
@@ -54,6 +56,8 @@ def scope_for(user: User) -> Scope:
     """The one place an identity becomes a data scope."""
     if user.role == "school":
         return Scope(role="school", school_code=user.school_code, username=user.username)
+    if user.role == "site":
+        return Scope(role="site", school_code=None, username=user.username, site_code=user.site_code)
     return Scope(role=user.role, school_code=None, username=user.username)
 
 
@@ -84,7 +88,8 @@ def _valid_username(username: str) -> str:
     return username
 
 
-def create_user(con, username, display_name, role, password, *, school_code=None, email=None, actor="cli") -> User:
+def create_user(con, username, display_name, role, password, *, school_code=None, email=None, actor="cli",
+                site_code=None) -> User:
     username = _valid_username(username)
     if role not in ROLES:
         raise AuthError(f"角色须为 {', '.join(ROLES)} 之一")
@@ -93,20 +98,28 @@ def create_user(con, username, display_name, role, password, *, school_code=None
             raise AuthError("学校账号须指定院校代码")
     else:
         school_code = None
+    if role == "site":
+        if not site_code:
+            raise AuthError("考点账号须指定考点代码")
+    else:
+        site_code = None
     check_password_rules(password)
     with db.transaction(con) as cur:
         if cur.execute("select 1 from users where username = $u", {"u": username}).fetchall():
             raise AuthError(f"用户 {username} 已存在")
         if school_code and not cur.execute("select 1 from schools where school_code = $c", {"c": school_code}).fetchall():
             raise AuthError(f"院校代码 {school_code} 不存在")
+        if site_code and not cur.execute("select 1 from sites where site_code = $c", {"c": site_code}).fetchall():
+            raise AuthError(f"考点代码 {site_code} 不存在")
         cur.execute(
-            "insert into users (username, display_name, role, school_code, email, active, password_hash, created_at) "
-            "values ($u, $d, $r, $s, $e, true, $h, $t)",
-            {"u": username, "d": display_name or username, "r": role, "s": school_code, "e": email,
+            "insert into users (username, display_name, role, school_code, site_code, email, active, password_hash, "
+            "created_at) values ($u, $d, $r, $s, $site, $e, true, $h, $t)",
+            {"u": username, "d": display_name or username, "r": role, "s": school_code, "site": site_code, "e": email,
              "h": hash_password(password), "t": db.now(cur)},
         )
-        db.audit(cur, actor, "user_add", username, {"role": role, "school_code": school_code})
-    return User(username, display_name or username, role, school_code)
+        db.audit(cur, actor, "user_add", username, {"role": role, "school_code": school_code,
+                                                    **({"site_code": site_code} if site_code else {})})
+    return User(username, display_name or username, role, school_code, site_code=site_code)
 
 
 def set_active(con, username: str, active: bool, actor: str) -> None:
@@ -139,8 +152,10 @@ def list_users(con):
     try:
         return cur.execute(
             "select u.username as 用户名, u.display_name as 姓名, u.role as 角色, u.school_code as 院校代码, "
-            "s.school_name as 院校名称, u.email as 邮箱, u.active as 启用, u.created_at as 创建时间, "
-            "u.last_login_at as 最近登录 from users u left join schools s using (school_code) order by u.role, u.username"
+            "s.school_name as 院校名称, u.site_code as 考点代码, t.site_name as 考点名称, u.email as 邮箱, "
+            "u.active as 启用, u.created_at as 创建时间, u.last_login_at as 最近登录 from users u "
+            "left join schools s using (school_code) left join sites t on t.site_code = u.site_code "
+            "order by u.role, u.username"
         ).df()
     finally:
         cur.close()
@@ -148,8 +163,9 @@ def list_users(con):
 
 def _load(cur, username: str) -> User | None:
     rows = cur.execute(
-        "select u.username, u.display_name, u.role, u.school_code, s.school_name, coalesce(u.session_epoch, 0) "
-        "from users u left join schools s using (school_code) where u.username = $u and u.active",
+        "select u.username, u.display_name, u.role, u.school_code, s.school_name, coalesce(u.session_epoch, 0), "
+        "u.site_code, t.site_name from users u left join schools s using (school_code) "
+        "left join sites t on t.site_code = u.site_code where u.username = $u and u.active",
         {"u": username},
     ).fetchall()
     return User(*rows[0]) if rows else None
@@ -259,7 +275,9 @@ def accounts(con) -> dict[str, User]:
     """Every enabled account as _load would give it, in one read (the web layer caches it per run_state
     fingerprint, so a page run checks its identity without a query of its own)."""
     found = db.rows(con, "select u.username, u.display_name, u.role, u.school_code, s.school_name, "
-                         "coalesce(u.session_epoch, 0) from users u left join schools s using (school_code) where u.active")
+                         "coalesce(u.session_epoch, 0), u.site_code, t.site_name from users u "
+                         "left join schools s using (school_code) left join sites t on t.site_code = u.site_code "
+                         "where u.active")
     return {r[0]: User(*r) for r in found}
 
 

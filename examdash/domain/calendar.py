@@ -104,3 +104,36 @@ class Window:
         return (f"成绩公示期已于 {self.end:%Y-%m-%d} 结束（{self.span}），不再受理成绩复核申请；"
                 f"证书自 {self.cert_from:%Y-%m-%d} 起颁发。")
 
+
+
+DEADLINES = (("reg_deadline", "报名截止"), ("exam_date", "考试日"), ("publicity_end", "成绩公示结束"),
+             ("cert_from", "开始颁发证书"))
+
+
+@dataclass(frozen=True)
+class Deadline:
+    label: str
+    day: dt.date
+    days: int  # from today; 0 on the day itself
+
+    @property
+    def text(self) -> str:
+        when = "今天" if self.days == 0 else f"还有 {self.days} 天"
+        return f"{self.label}：{self.day:%Y-%m-%d}（{when}）"
+
+
+def next_deadline(dates: dict[str, dt.date], today: dt.date) -> Deadline | None:
+    """The batch's next key date on or after today (registration deadline, exam day, end of publicity,
+    certificates), or None once certificates are being issued."""
+    for key, label in DEADLINES:
+        day = dates[key]
+        if day >= today:
+            return Deadline(label, day, (day - today).days)
+    return None
+
+
+def stages_on(stages: list[tuple[str, dt.date | None, dt.date | None]], today: dt.date) -> list[str]:
+    """The stages under way on a day (a stage without a start runs from the beginning, one without an
+    end runs on); several can overlap."""
+    return [name for name, start, end in stages
+            if (start is None or start <= today) and (end is None or today <= end)]

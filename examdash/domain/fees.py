@@ -3,7 +3,7 @@
 1. 收费对象：报名状态为「正常」的报名按人·次收费，缺考照收；「已取消」的报名不收费。社会考生记在其考点所属院校名下，由该院校缴费。
 2. 单价：按缴费院校所在省份、该级别、在该批次考试日有效的省级标准（生效日期不晚于考试日的最近一条）。考试日尚无标准、但该省在考试当年内晚些时候公布了标准的，以公布的第一条标准为最终单价，先按暂行标准收取的差额多退少补；都没有的，按暂行标准：初级 270 元、中级 280 元/人·次。每一行都注明单价来源（省级标准文号或暂行标准）。收费标准表里有的标准即视为已公布，与今天的日期无关。
 3. 金额一律以整数「分」计算与汇总（不做浮点运算），显示为保留两位小数的元。
-4. 到账以银行流水号为准：同一流水号无论导入几次、出现在几个文件里，只计一次。按付款单位和备注匹配院校：先比全称，再比规范化名称（全角半角、空格、「职业技术学院/职业学院→职院」等简称与后缀），保留匹配方式与置信度；认不出或可能属于多所院校的到账进入待认领队列，由考务人员指定院校（记入审计日志）；认领之前不计入任何院校。
+4. 到账以银行流水号为准：同一流水号无论导入几次、出现在几个文件里，只计一次。按付款单位和备注匹配院校：先比付款单位全称，再看备注是否按付款规则写成「单位名称 + 1+X 考核费用」（收款账户与规则见考试计划），再比全称，再比规范化名称（全角半角、空格、「职业技术学院/职业学院→职院」等简称与后缀），保留匹配方式与置信度；认不出或可能属于多所院校的到账进入待认领队列，由考务人员指定院校（记入审计日志）；认领之前不计入任何院校。
 5. 余额 = 已到账 − 应缴：负数为欠费，正数为结余（多缴或应退）。到账按院校计、不分批次；按批次查看时，院校的到账先冲抵考试日期较早批次的应缴（每批次以应缴为限），余下部分（含多缴）留在该院校最近的批次（没有应缴的院校留在考试计划中最近的批次），各批次之和等于该院校的全部到账。
 """
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from examdash.domain.plan import SCHOOL_NAME
 from examdash.store import db
 
 RULES: tuple[str, ...] = tuple(
@@ -71,7 +72,13 @@ def _maximal(hits: list[tuple[str, str]]) -> list[tuple[str, str]]:
 class Matcher:
     """Matches bank lines to schools; build once per schools list, then call match() per line."""
 
-    def __init__(self, schools: pd.DataFrame):
+    def __init__(self, schools: pd.DataFrame, remark_rule: str | None = None):
+        """remark_rule: the payee's remark rule ("{单位名称}1+X考核费用"); a remark written by it names
+        its school exactly."""
+        self.rule = None
+        if remark_rule and SCHOOL_NAME in remark_rule:
+            before, after = remark_rule.split(SCHOOL_NAME, 1)
+            self.rule = (clean(before), clean(after))
         self.names = dict(zip(schools.school_code.astype("str"), schools.school_name.astype("str")))
         self.by_clean: dict[str, list[str]] = {}
         self.by_norm: dict[str, list[str]] = {}
@@ -83,6 +90,15 @@ class Matcher:
 
     def _label(self, codes) -> str:
         return "候选：" + "、".join(f"{c} {self.names[c]}" for c in sorted(set(codes)))
+
+    def _by_rule(self, remark_c: str) -> list[str]:
+        """The school a remark names when it is written by the payee's rule, exactly."""
+        if self.rule is None:
+            return []
+        before, after = self.rule
+        if len(remark_c) <= len(before) + len(after) or not remark_c.startswith(before) or not remark_c.endswith(after):
+            return []
+        return self.by_clean.get(remark_c[len(before):len(remark_c) - len(after)], [])
 
     def _contained(self, text: str, table: dict[str, list[str]]) -> list[str]:
         hits = [(code, key) for key, codes in table.items() if key and key in text for code in codes]
@@ -103,6 +119,9 @@ class Matcher:
             if named_in_remark and code not in named_in_remark:
                 return Match(None, "付款单位与备注不一致", 0.0, self._label([code, *named_in_remark]))
             return Match(code, how[0], how[1])
+        by_rule = self._by_rule(remark_c)
+        if len(by_rule) == 1:
+            return Match(by_rule[0], "备注符合付款规则", 0.95)
         text_c = payer_c + " " + remark_c
         full = self._contained(text_c, self.by_clean)
         if len(full) == 1:
@@ -124,9 +143,10 @@ def candidates_in(note) -> list[str]:
     return [item.split(" ")[0] for item in note[len("候选："):].split("、") if item]
 
 
-def match_one(payer: str | None, remark: str | None, schools: pd.DataFrame) -> tuple[str | None, str, float]:
+def match_one(payer: str | None, remark: str | None, schools: pd.DataFrame,
+              remark_rule: str | None = None) -> tuple[str | None, str, float]:
     """(school_code, method, confidence) for one payment; None when unmatched or ambiguous."""
-    m = Matcher(schools).match(payer, remark)
+    m = Matcher(schools, remark_rule).match(payer, remark)
     return m.school_code, m.method, m.confidence
 
 
@@ -146,12 +166,13 @@ def match_payments(cur, actor: str) -> int:
     Returns how many were matched to a school."""
     _apply_decisions(cur)
     schools = cur.execute("select school_code, school_name from schools").df()
+    rule = cur.execute("select remark from payee").fetchall()
     todo = cur.execute(
         "select bank_ref, payer, remark from payments where school_code is null and assigned_by is null"
     ).df()
     if todo.empty:
         return 0
-    matcher = Matcher(schools)
+    matcher = Matcher(schools, rule[0][0] if rule else None)
     found = [matcher.match(r.payer, r.remark) for r in todo.itertuples(index=False)]
     frame = pd.DataFrame({
         "bank_ref": todo.bank_ref.astype("str"),

@@ -20,4 +20,5 @@ LABELS = {
     "pass_rate": "合格率", "pass_rule": "合格规则", "part": "科目", "bin": "分数段",
     "theory_bin": "理论分数段", "practical_bin": "实操分数段", "attendance_status": "签到状态",
     "theory": "理论成绩", "practical": "实操成绩", "total": "总成绩", "verdict_mismatch": "平台判定不一致",
+    "exception": "考勤情况", "recorded_in": "记录来源", "room": "考场", "seat": "座号",
 }

@@ -24,7 +24,7 @@ REVIEW_OPEN = ("已提交", "复核中")
 REVIEW_FINAL = ("维持", "更正", "驳回")
 REVIEW_STATUSES = REVIEW_OPEN + REVIEW_FINAL
 
-ROLES = {"admin": "管理员", "staff": "考务人员", "school": "学校负责人"}
+ROLES = {"admin": "管理员", "staff": "考务人员", "school": "学校负责人", "site": "考点负责人"}
 STAFF_ROLES = ("admin", "staff")
 
 

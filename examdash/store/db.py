@@ -165,7 +165,7 @@ def transaction(con):
 # row that had it was deleted). Writers are serialised by the write lock; two machines that race update
 # the same counter, which DuckLake refuses to commit twice.
 ID_COLUMNS = {"audit_log": "audit_id", "import_log": "import_id", "review_requests": "request_id",
-              "review_items": "item_id", "web_sessions": "session_id"}
+              "review_items": "item_id", "web_sessions": "session_id", "paper_certificate_requests": "request_id"}
 
 
 def next_id(cur, table: str) -> int:
@@ -365,6 +365,13 @@ def sync_plan(con, plan: plan_mod.Plan) -> None:
                 cur.execute("insert into pass_rules values ($c, $l, $r)", {"c": b.code, "l": level, "r": rule})
         for level, fen in plan.provisional_fen.items():
             cur.execute("insert into provisional_fees values ($l, $f)", {"l": level, "f": fen})
+        cur.execute("delete from stage_todos")
+        if plan.todos:
+            cur.executemany("insert into stage_todos values (?, ?, ?, ?)",
+                            [(t.stage, t.seq, t.audience, t.text) for t in plan.todos])
+        cur.execute("delete from payee")
+        cur.execute(f"insert into payee ({', '.join(plan_mod.PAYEE_FIELDS)}) values "
+                    f"({', '.join('?' * len(plan_mod.PAYEE_FIELDS))})", list(_payee_row(plan.payee)))
         if changed:
             rebuild_results(cur, changed)
             bump_version(cur)
@@ -375,14 +382,22 @@ def _plan_rows(plan: plan_mod.Plan) -> tuple:
                    for b in plan.batches),
             sorted((b.code, s.seq, s.stage, s.start, s.end) for b in plan.batches for s in b.stages),
             sorted((b.code, lv, r) for b in plan.batches for lv, r in b.pass_rule.items()),
-            sorted((lv, fen) for lv, fen in plan.provisional_fen.items()))
+            sorted((lv, fen) for lv, fen in plan.provisional_fen.items()),
+            [_payee_row(plan.payee)],
+            sorted((t.stage, t.seq, t.audience, t.text) for t in plan.todos))
+
+
+def _payee_row(payee: plan_mod.Payee) -> tuple:
+    return tuple(getattr(payee, k) for k in plan_mod.PAYEE_FIELDS)
 
 
 def _stored_plan_rows(cur, codes: list[str]) -> tuple:
     return (sorted(cur.execute("select * from batches where list_contains($c, batch_code)", {"c": codes}).fetchall()),
             sorted(cur.execute("select * from batch_stages").fetchall()),
             sorted(cur.execute("select * from pass_rules").fetchall()),
-            sorted(cur.execute("select * from provisional_fees").fetchall()))
+            sorted(cur.execute("select * from provisional_fees").fetchall()),
+            cur.execute(f"select {', '.join(plan_mod.PAYEE_FIELDS)} from payee").fetchall(),
+            sorted(cur.execute("select stage, seq, audience, text from stage_todos").fetchall()))
 
 
 def _rules_rows() -> tuple[list, list]:

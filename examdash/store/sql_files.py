@@ -19,6 +19,7 @@ from examdash.config import QUERIES_DIR
 INTERNAL_DIR = Path(__file__).parent / "sql"
 PARAM_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
 SCOPE_PARAM = "scope_school"
+SITE_SCOPE_PARAM = "scope_site"  # a 考点 account's site, bound like the school scope
 
 
 class QueryError(ValueError):
@@ -38,6 +39,7 @@ class SqlFile:
     sql: str
     key: tuple[str, ...] = ()  # the columns that identify a row; () with one_row
     one_row: bool = False
+    site_scoped: bool = False  # filters by $scope_site: a 考点 account may run it
 
     @property
     def params(self) -> frozenset[str]:
@@ -68,8 +70,8 @@ def parse(path: Path) -> SqlFile:
                 raise QueryError(f"{path}: cannot read parameter {item!r} (write $name or $name?)")
             (optional if m.group(2) else required).add(m.group(1))
     used = set(PARAM_RE.findall(_body(text)))
-    scoped = SCOPE_PARAM in used
-    used.discard(SCOPE_PARAM)
+    scoped, site_scoped = SCOPE_PARAM in used, SITE_SCOPE_PARAM in used
+    used -= {SCOPE_PARAM, SITE_SCOPE_PARAM}
     if used != required | optional:
         raise QueryError(
             f"{path}: parameters used {sorted(used)} differ from those declared {sorted(required | optional)}"
@@ -87,6 +89,7 @@ def parse(path: Path) -> SqlFile:
         sql=_body(text),
         key=key,
         one_row=one_row,
+        site_scoped=site_scoped,
     )
 
 

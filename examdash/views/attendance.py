@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from examdash.views import exports
 from examdash.views.common import (
     CHART_ROWS,
     Filters,
@@ -78,3 +79,34 @@ def build(run: Run, f: Filters) -> AttendanceView:
     return AttendanceView(metrics, national, site_chart, site_table,
                           school_chart, school_table, unusual, unusual_table)
 
+
+
+EXCEPTIONS = ("缺考", "违纪")
+EXCEPTION_COLUMNS = ["batch_code", "ticket_no", "name", "id_no", "level", "school_code", "school_name", "site_code",
+                     "site_name", "candidate_type", "exception", "recorded_in", "room", "seat"]
+
+
+@dataclass
+class ExceptionList:
+    table: pd.DataFrame  # Chinese headers, masked unless the viewer may see the people in full
+    absent: int
+    irregular: int
+    files: dict  # ext -> (build, file name, MIME type), built on click
+
+    @property
+    def summary(self) -> str:
+        return f"缺考 {self.absent:,} 人，违纪 {self.irregular:,} 人"
+
+
+def exceptions(run: Run, f: Filters, status: str | None, masked: bool) -> ExceptionList:
+    """缺考与违纪名单 under the sidebar filters (scoped by the runner's identity); status 缺考 / 违纪 / None
+    for both. masked: names and ID numbers by the one masking rule (everyone but the candidate's school)."""
+    if status is not None and status not in EXCEPTIONS:
+        raise ValueError(f"考勤情况只能是 {'、'.join(EXCEPTIONS)}")
+    raw = run("attendance_exceptions", **f.params(), status=status)
+    table = display_table(raw, EXCEPTION_COLUMNS)
+    if masked:
+        table = exports.mask_people(table)
+    which = status or "缺考与违纪"
+    files = exports.table_files(table, f"{which}名单", f.describe(), which)
+    return ExceptionList(table, int((raw.exception == "缺考").sum()), int((raw.exception == "违纪").sum()), files)

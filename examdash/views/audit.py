@@ -17,6 +17,7 @@ ACTION_LABELS = {
     "assign_payment": "认领到账", "rematch_payments": "重新匹配到账", "pin_today": "固定演示日期",
     "review_file": "提交复核申请", "review_add_items": "追加复核项", "review_start": "开始复核", "review_decide": "复核结论",
     "review_refused": "拒绝复核操作", "signoff": "证书签发",
+    "paper_certificates": "登记纸质证书", "paper_certificates_refused": "拒绝登记纸质证书",
 }
 
 

@@ -23,6 +23,7 @@ from examdash.domain.money import (
     yuan_cell,
     yuan_text,
 )
+from examdash.domain.plan import PAYEE_FIELDS, Payee
 from examdash.store import db, queries
 from examdash.views import exports, offload
 from examdash.views.common import date_texts, yuan_columns
@@ -49,6 +50,7 @@ class StaffFees:
     to_check: pd.DataFrame
     payments: pd.DataFrame
     prices: pd.DataFrame
+    payee: Payee | None = None
     schools: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -149,7 +151,7 @@ def build(run, batch: str | None, province: str | None, school: str | None, pric
         "每人次多退少补（元）": prices.settlement_unit_fen.map(yuan),
     })
     return StaffFees(period, totals, pay_totals, metrics, checks, bal, balances_table(bal), by_province, chart,
-                     settlement, queue_raw, queue, check_raw, to_check, payments, price_table)
+                     settlement, queue_raw, queue, check_raw, to_check, payments, price_table, payee_of(run("payee")))
 
 
 def _payments_table(raw: pd.DataFrame) -> pd.DataFrame:
@@ -283,6 +285,7 @@ def _statement_inputs(q, school: str | None, province: str | None = None) -> dic
         "batches": q("fee_school_batches", school=school, province=province),
         "lines": q("fee_lines", school=school, province=province),
         "payments": q("fee_payment_list", school=school, province=province),
+        "payee": q("payee"),
     }
 
 
@@ -292,7 +295,7 @@ def _made_at(con_or_query_fn, at: dt.datetime | None) -> dt.datetime:
 
 
 def statement_frames(con_or_query_fn, school_code: str, at: dt.datetime | None = None) -> dict[str, pd.DataFrame]:
-    """The 对账单 of one school as sheets: 汇总, 分批次, 报名费用明细, 到账记录, 计费规则.
+    """The 对账单 of one school as sheets: 汇总, 汇款信息, 分批次, 报名费用明细, 到账记录, 计费规则.
     With a school-scoped query function only that school's own rows can appear."""
     return _statement_sheets(_statement_inputs(_query_fn(con_or_query_fn), school_code), school_code,
                              _made_at(con_or_query_fn, at))
@@ -358,7 +361,22 @@ def _statement_sheets(inputs: dict[str, pd.DataFrame], school_code: str, at: dt.
     })
     payments = _with_total(payments, "银行流水号", {"金额（元）": yuan_cell(pays.amount_fen.sum())})
     rules = pd.DataFrame({"计费规则": list(fees.RULES)})
-    return {"汇总": summary, "分批次": per_batch, "报名费用明细": detail, "到账记录": payments, "计费规则": rules}
+    return {"汇总": summary, "汇款信息": payee_table(payee_of(inputs["payee"]), name), "分批次": per_batch,
+            "报名费用明细": detail, "到账记录": payments, "计费规则": rules}
+
+
+def payee_of(frame: pd.DataFrame) -> Payee:
+    """The payee of the `payee` query's one row."""
+    if frame.empty:
+        raise ValueError("考试计划中没有收款账户信息（data/exam_plan.toml 的 [payee]）")
+    row = frame.iloc[0]
+    return Payee(**{k: str(row[k]) for k in PAYEE_FIELDS})
+
+
+def payee_table(payee: Payee, school_name: str) -> pd.DataFrame:
+    """汇款信息 for one school: the payee's account and the exact remark this school's transfer carries."""
+    items = payee.lines() + [("付款备注（请原样填写）", payee.remark_for(school_name)), ("备注规则", payee.remark_rule)]
+    return pd.DataFrame({"项目": [k for k, _ in items], "内容": [v for _, v in items]})
 
 
 def money_cells(fens) -> pd.Series:
@@ -397,12 +415,14 @@ def statements_zip(con_or_query_fn, province: str | None = None, school: str | N
 def zip_statements(inputs: dict[str, pd.DataFrame], at: dt.datetime, progress=None) -> bytes:
     """The .zip of statements from the frames _statement_inputs read (what a child process builds, see
     offload.py); `progress(fraction, text)` after each school."""
+    payee = inputs["payee"]  # the same for every school
+    inputs = {k: df for k, df in inputs.items() if k != "payee"}
     parts = {k: dict(tuple(df.groupby("school_code", sort=False))) for k, df in inputs.items()}
     listed = list(zip(inputs["balances"].school_code, inputs["balances"].school_name))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for i, (code, name) in enumerate(listed, start=1):
-            mine = {k: parts[k].get(code, inputs[k].iloc[0:0]).reset_index(drop=True) for k in inputs}
+            mine = {k: parts[k].get(code, inputs[k].iloc[0:0]).reset_index(drop=True) for k in inputs} | {"payee": payee}
             zf.writestr(statement_file_name(code, name), exports.to_xlsx(_statement_sheets(mine, code, at)))
             if progress:
                 progress(i / len(listed), f"已生成 {i:,} / {len(listed):,} 所院校的对账单")

@@ -9,7 +9,12 @@ import pandas as pd
 from examdash.domain import fees
 from examdash.domain.money import balance_words, settlement_words, yuan, yuan_text
 from examdash.views.common import date_texts, yuan_columns
-from examdash.views.fees import statement_file, statement_file_name
+from examdash.views.fees import (
+    payee_of,
+    payee_table,
+    statement_file,
+    statement_file_name,
+)
 
 RULES = fees.RULES
 
@@ -26,6 +31,8 @@ class SchoolFees:
     lines: pd.DataFrame
     payments: pd.DataFrame
     statement_name: str
+    payee: pd.DataFrame  # 汇款信息: the payee's account and this school's remark
+    remark: str  # the exact remark of this school's transfers, to copy
 
 
 def build(run, user) -> SchoolFees:
@@ -71,4 +78,6 @@ def build(run, user) -> SchoolFees:
         "匹配方式": pays.match_method,
     })
     name = user.school_name or (bal.school_name.iat[0] if len(bal) else code)
-    return SchoolFees(code, name, province, metrics, per_batch, line_table, pay_table, statement_file_name(code, name))
+    payee = payee_of(run("payee"))
+    return SchoolFees(code, name, province, metrics, per_batch, line_table, pay_table, statement_file_name(code, name),
+                      payee_table(payee, name), payee.remark_for(name))

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -356,6 +357,25 @@ def money_table(df: pd.DataFrame, key: str) -> None:
     st.dataframe(df, hide_index=True, column_config=config, key=key)
 
 
+STYLE = Path(__file__).with_name("style.css")
+
+
+def apply_style() -> None:
+    """The app's few style rules (metric cards never cut their figures), once per page run."""
+    st.html(STYLE)
+
+
+def progress_panel(items, key: str) -> None:
+    """Each batch's stage today, its next key date and the notice's to-dos (views/progress.py)."""
+    for i, item in enumerate(items):
+        with st.container(border=True, key=f"{key}_{i}"):
+            st.markdown(item.headline)
+            if item.todos:
+                st.markdown("\n".join(f"- {t}" for t in item.todos))
+            else:
+                st.caption("当前阶段没有需要您办理的事项。")
+
+
 def scope():
     user = current_user()
     if user is None:
@@ -365,8 +385,9 @@ def scope():
 
 @st.cache_data(show_spinner=False, max_entries=2000, ttl=3600)
 def _cached_query(name: str, params: tuple, scope_key: tuple, version: int) -> pd.DataFrame:
-    role, school_code = scope_key
-    return queries.run(con(), name, dict(params), queries.Scope(role=role, school_code=school_code), version)
+    role, school_code, site_code = scope_key
+    return queries.run(con(), name, dict(params), queries.Scope(role=role, school_code=school_code, site_code=site_code),
+                       version)
 
 
 def query(name: str, **params) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from examdash.domain.rules import STAFF_ROLES
 
-ADMIN, SCHOOL = ("admin",), ("school",)
+ADMIN, SCHOOL, SITE = ("admin",), ("school",), ("site",)
 
 
 class PageSpec(NamedTuple):
@@ -34,13 +34,20 @@ PAGES = [
     PageSpec("scores", "成绩", STAFF_ROLES),
     PageSpec("fees", "费用", STAFF_ROLES),
     PageSpec("reviews", "复核", STAFF_ROLES),
+    PageSpec("certificates", "证书", STAFF_ROLES),
     PageSpec("imports", "导入", ADMIN),
     PageSpec("users", "用户", ADMIN),
     PageSpec("audit", "审计日志", ADMIN),
     PageSpec("school", "本校成绩", SCHOOL),
     PageSpec("school_fees", "本校费用", SCHOOL),
     PageSpec("school_reviews", "成绩复核申请", SCHOOL),
+    PageSpec("school_certificates", "本校证书", SCHOOL),
+    PageSpec("site", "本考点", SITE),
 ]
+
+
+# The candidates' self-lookup, in the menu of the signed-out app only (it needs no account).
+LOOKUP = PageSpec("lookup", "考生成绩查询", ())
 
 
 def pages_for(role: str) -> list[PageSpec]:

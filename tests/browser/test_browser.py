@@ -124,6 +124,13 @@ def _settled(page) -> None:
     expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=TIMEOUT)  # no element of a run before
 
 
+def _cut_metrics(page) -> list[str]:
+    """The metric values a card does not show whole (cut with an ellipsis: wider than their box)."""
+    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+        .filter(el => [el, ...el.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1))
+        .map(el => el.innerText)""")
+
+
 def _login(page, url, username, password) -> None:
     page.goto(url)
     page.get_by_label("用户名").fill(username)
@@ -168,6 +175,7 @@ def test_staff_opens_every_page_with_screenshots(server, browser):
         _open(page, spec.title)
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         expect(page.get_by_text("无权访问")).to_have_count(0)
+        assert not _cut_metrics(page), (spec.title, _cut_metrics(page))  # at 1440 px every figure shows whole
         page.screenshot(path=str(SHOTS / f"staff_{spec.url}.png"), full_page=True)
     page.context.close()
 
@@ -284,6 +292,7 @@ def test_school_user_sees_only_school_pages_and_own_data(server, browser):
     for spec in navigation.pages_for("school"):
         _open(page, spec.title)
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        assert not _cut_metrics(page), (spec.title, _cut_metrics(page))
         page.screenshot(path=str(SHOTS / f"school_{spec.url}.png"), full_page=True)
     # an organiser page's address, opened by a school leader, shows their own page and no organiser data
     page.context.close()
@@ -566,3 +575,49 @@ def test_a_hostile_upload_fails_alone(real_server, browser, tmp_path):
     expect(staff.locator('[data-testid="stMetric"]').first).to_be_visible()
     for p in (staff, admin):
         p.context.close()
+
+
+def test_a_candidate_looks_up_their_result_without_an_account(server, browser):
+    ticket, id_no, name = _server_rows(server, "select ticket_no, id_no, name from results where batch_code = '2023-1' "
+                                               "and passed order by ticket_no desc limit 1")[0]
+    page = _page(browser)
+    page.goto(server["url"])
+    _settled(page)
+    page.locator('[data-testid="stSidebar"]').get_by_text("考生成绩查询").click()  # the signed-out menu
+    _settled(page)
+    expect(page.get_by_role("heading", name="考生成绩查询")).to_be_visible()
+    assert _cut_metrics(page) == []
+
+    def ask(t: str, tail: str) -> None:
+        page.get_by_role("textbox", name="准考证号").fill(t)
+        page.get_by_role("textbox", name="身份证号后 6 位").fill(tail)
+        page.get_by_role("button", name="查询").click()
+        _settled(page)
+
+    ask(ticket, id_no[-6:])
+    result = page.locator('[data-testid="stDataFrame"]')
+    expect(result).to_have_count(1)
+    expect(page.get_by_text("姓名已部分隐去")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "lookup.png"), full_page=True)
+    assert name not in page.content()  # the name is masked
+    ask(ticket, "000000" if id_no[-6:] != "000000" else "111111")
+    expect(page.get_by_text("未查到成绩")).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(0)
+    page.context.close()
+
+
+def test_a_site_account_sees_its_site_only(server, browser):
+    page = _page(browser)
+    _login(page, server["url"], "site1", DEMO_PASSWORD["site"])
+    expect(page.get_by_role("heading", name="本考点", exact=False).first).to_be_visible()
+    nav = page.locator('[data-testid="stSidebarNav"]')  # one page only: Streamlit shows no menu at all
+    for spec in navigation.PAGES:
+        expect(nav.get_by_text(spec.title, exact=True)).to_have_count(0)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    expect(page.get_by_text("借考").first).to_be_visible()
+    assert not _cut_metrics(page), _cut_metrics(page)
+    page.screenshot(path=str(SHOTS / "site_home.png"), full_page=True)
+    page.goto(f"{server['url']}/school_fees")  # a school's page by its address: the site's own page instead
+    _settled(page)
+    expect(page.get_by_role("heading", name="本校费用", exact=False)).to_have_count(0)
+    page.context.close()

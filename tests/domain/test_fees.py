@@ -18,7 +18,7 @@ from fees_expected import EXAM_DATE, demo_standards, expected_lines, fen, sheet
 from helpers import rows, scalar, write_frame
 
 from examdash import demo
-from examdash.domain import fees
+from examdash.domain import fees, plan
 from examdash.domain.money import fen_to_yuan, yuan, yuan_text
 from examdash.importers import import_file
 from examdash.store import db, queries
@@ -341,7 +341,7 @@ def test_a_school_that_paid_with_no_charges_is_in_credit(fresh_db, tmp_path):
 def test_statement_has_lines_with_price_source_payments_and_balance(con):
     code = run(con, "fee_settlement").school_code.iat[0]
     wb = openpyxl.load_workbook(io.BytesIO(statement_xlsx(con, code)))
-    assert wb.sheetnames == ["汇总", "分批次", "报名费用明细", "到账记录", "计费规则"]
+    assert wb.sheetnames == ["汇总", "汇款信息", "分批次", "报名费用明细", "到账记录", "计费规则"]
     lines = sheet(wb, "报名费用明细")
     body = lines[lines["考试批次"] != TOTAL]
     expected = run(con, "fee_lines", school=code)
@@ -413,3 +413,26 @@ def test_money_is_exact_integer_fen(con, fresh_db, tmp_path):
     assert import_file(fresh_db, "payments", payment_file(tmp_path, "零钱.csv", lines)).ok
     assert balances(fresh_db)[code] - before == 500
     assert yuan_text(balances(fresh_db)[code] - before) == "5.00"
+
+
+def test_a_remark_written_by_the_payees_rule_names_its_school(fresh_db, tmp_path):
+    """A transfer from a person (no school as payer) whose remark follows the notice's rule goes to the
+    school it names; a school's own transfer naming another school by the rule waits for staff."""
+    payee = plan.load_plan().payee
+    schools = run(fresh_db, "fee_balances")[["school_code", "school_name"]].head(2).values.tolist()
+    (code_a, name_a), (code_b, name_b) = schools
+    path = payment_file(tmp_path, "到账_规则.csv", [
+        ("5555202306200001", "2023-06-20", "李四", "100.00", payee.remark_for(name_a)),
+        ("5555202306200002", "2023-06-20", name_a, "200.00", payee.remark_for(name_b)),
+        ("5555202306200003", "2023-06-20", "王五", "300.00", "考核费用"),
+    ])
+    assert import_file(fresh_db, "payments", path).ok
+    got = {r[0]: r[1:] for r in rows(fresh_db, "select bank_ref, school_code, match_method from payments "
+                                                "where bank_ref like '5555%'")}
+    assert got["5555202306200001"] == (code_a, "备注符合付款规则")
+    assert got["5555202306200002"] == (None, "付款单位与备注不一致")
+    assert got["5555202306200003"] == (None, "未匹配")
+    # the matcher reads the rule from the plan's payee: without it the same remark is only "contains the name"
+    frame = pd.DataFrame({"school_code": [code_a], "school_name": [name_a]})
+    assert fees.match_one("李四", payee.remark_for(name_a), frame)[1] == "备注含全称"
+    assert fees.match_one("李四", payee.remark_for(name_a), frame, payee.remark)[1] == "备注符合付款规则"

@@ -29,3 +29,14 @@ def test_overview_batch_filter_changes_figures(app_env, demo_db_con):
     ).fetchall()[0][0]
     assert {m.label: m.value for m in at.metric}["报名人数"] == f"{registered:,}"
     assert at.query_params["batch"] == ["2023-2"] or at.query_params["batch"] == "2023-2"
+
+
+def test_overview_says_what_is_next_for_every_running_batch(app_env):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    login(at, "staff")
+    assert not at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    # the demo's day, 2023-06-14: 2023-1 in its publicity week, 2023-2 two days before its exam
+    assert "当前阶段：成绩公示" in text and "成绩公示结束：2023-06-18（还有 4 天）" in text
+    assert "考试日：2023-06-16（还有 2 天）" in text
+    assert "【院校】查询本校考生成绩" in text and "【考点】考点院校登录教育部 1+X 证书平台下载准考证" in text

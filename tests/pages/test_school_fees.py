@@ -7,10 +7,10 @@ import io
 
 import openpyxl
 from fees_expected import fen, sheet, yuan_metric
-from helpers import ROOT, login, metrics, rows, scalar, table
+from helpers import ROOT, login, metrics, page_as, rows, scalar, table
 from streamlit.testing.v1 import AppTest
 
-from examdash.domain import auth
+from examdash.domain import auth, plan
 from examdash.views.fees import TOTAL
 
 STAFF_PAGE, SCHOOL_PAGE = "app_pages/fees.py", "app_pages/school_fees.py"
@@ -43,3 +43,29 @@ def test_school_user_sees_only_their_own_statement(app_env, demo_db_con, downloa
                   {"c": me.school_code})
     assert fen(summary.loc["已到账合计", "金额（元）"]) == paid
     assert metrics(at)["已缴"] == yuan_metric(paid)
+
+
+def test_the_payee_and_the_schools_exact_remark_are_on_the_page_and_the_statement(app_env, demo_db_con, downloads):
+    payee = plan.load_plan().payee
+    me = auth.reload_user(demo_db_con, "school1")
+    at = page_as("school_fees", me)
+    assert not at.exception
+    shown = table(at, "项目", "内容").set_index("项目")["内容"]
+    assert shown["账号"] == payee.account and shown["开户行"] == payee.bank and shown["公司名称"] == payee.company
+    remark = f"{me.school_name}1+X考核费用"
+    assert shown["付款备注（请原样填写）"] == remark
+    assert [c.value for c in at.code] == [remark]  # st.code: a copy button beside it
+
+    wb = openpyxl.load_workbook(io.BytesIO(downloads(at.get("download_button")[0])))
+    sent = sheet(wb, "汇款信息").set_index("项目")["内容"]
+    assert sent["纳税人识别号"] == payee.taxpayer_id and sent["付款备注（请原样填写）"] == remark
+
+
+def test_staff_see_the_payee_and_the_remark_of_the_chosen_school(app_env, demo_db_con):
+    at = page_as("fees", "staff", demo_db_con)
+    assert not at.exception
+    code = at.selectbox(key="fees_statement_school").value
+    name = scalar(demo_db_con, "select school_name from schools where school_code = $c", {"c": code})
+    shown = table(at, "项目", "内容").set_index("项目")["内容"]
+    assert shown["付款备注（请原样填写）"] == f"{name}1+X考核费用"
+    assert shown["账号"] == plan.load_plan().payee.account

@@ -259,8 +259,8 @@ def test_real_exports_are_refused_by_a_store_with_published_demo_passwords(fresh
 
 
 def test_a_store_whose_demo_accounts_are_disabled_takes_imports(fresh_db):
-    assert demo.published_accounts(fresh_db) == ["admin", "school1", "school2", "school3", "staff"]
-    for name in ("admin", "staff", "school1", "school2", "school3"):
+    assert demo.published_accounts(fresh_db) == ["admin", "school1", "school2", "school3", "site1", "staff"]
+    for name in ("admin", "staff", "school1", "school2", "school3", "site1"):
         auth.set_active(fresh_db, name, False, "test")
     assert demo.published_accounts(fresh_db) == [] and demo.real_data_refusal(fresh_db, "x") is None
 

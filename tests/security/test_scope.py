@@ -32,7 +32,7 @@ def _params_for(q, con, other_school):
                          {"s": other_school}).fetchall()[0][0]
     values = {"batch": "2023-1", "school": other_school, "school_code": other_school, "ticket": ticket,
               "site": site[0][0] if site else None, "province": other_province, "since": "2000-01-01",
-              "today": "2023-06-14"}
+              "today": "2023-06-14", "id_tail": "000000"}
     return {p: values.get(p) for p in q.params if p in values or p in q.required}
 
 

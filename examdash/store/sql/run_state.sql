@@ -11,7 +11,7 @@ select
     (select value from meta where key = 'today') as pinned_day,
     (select count(*) from users) as accounts,
     (select coalesce(sum(hash(username, role, coalesce(school_code, ''), active, coalesce(session_epoch, 0),
-                              display_name, coalesce(email, ''))), 0)
+                              display_name, coalesce(email, ''), coalesce(site_code, ''))), 0)
        from users) as accounts_hash,
     s.username as session_user,
     s.epoch as session_epoch,
