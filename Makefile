@@ -9,7 +9,7 @@ DB ?= data/demo.ducklake
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast setup browser postgres demo bench clean
+.PHONY: run test test-fast setup browser postgres fonts demo bench clean
 
 setup: $(STAMP)
 
@@ -26,7 +26,7 @@ demo: $(STAMP)
 	rm -rf $(DB) $(DB)-wal $(DB)-shm $(DB).lock $(DB).files
 	EXAMDASH_DB=$(DB) $(BIN)/python -m examdash demo
 
-run: $(STAMP) $(DB)
+run: $(STAMP) $(DB) fonts
 	@EXAMDASH_DB=$(DB) $(BIN)/python -m examdash users demo-logins
 	EXAMDASH_DB=$(DB) $(BIN)/streamlit run serve.py --server.port $(PORT) --server.headless true
 
@@ -36,6 +36,15 @@ browser:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 	@command -v chromium >/dev/null || { echo "chromium is required for the browser tests"; exit 1; }
+
+# The printable exam-day materials (PDF) embed a Chinese font: Debian's fonts-noto-cjk (the browser tests
+# need it too). `make run` goes on without it (every page works, the PDF buttons say what is missing).
+fonts:
+	@if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		echo "Installing fonts-noto-cjk for the printable materials"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-noto-cjk >/dev/null \
+			|| echo "fonts-noto-cjk could not be installed: the PDF materials stay unavailable until it is"; \
+	fi
 
 # The store's PostgreSQL-catalog test starts its own server from Debian's postgresql package.
 postgres:
@@ -48,7 +57,7 @@ postgres:
 test: $(STAMP) $(DB) browser postgres
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP) $(DB)
+test-fast: $(STAMP) $(DB) fonts
 	$(BIN)/python -m pytest -q -m "not browser and not slow"
 
 bench: $(STAMP)

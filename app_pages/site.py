@@ -28,3 +28,9 @@ for col, (ext, (build, name, mime)) in zip(st.columns(2), view.files.items()):
 
 st.subheader("各院校考勤与成绩（在本考点考试的考生）")
 st.dataframe(view.by_school, hide_index=True, key="site_results_table")
+
+st.subheader("缺考与违纪（本考点签到表）")
+st.caption(f"缺考 {(view.exceptions['签到状态'] == '缺考').sum():,} 人，违纪 {(view.exceptions['签到状态'] == '违纪').sum():,} 人。")
+st.dataframe(view.exceptions, hide_index=True, key="site_exceptions_table")
+for col, (ext, (build, name, mime)) in zip(st.columns(2), view.exception_files.items()):
+    web.download_button(col, f"下载名单 .{ext}", build, name, mime, f"site_exceptions_{ext}", {"rows": len(view.exceptions)})

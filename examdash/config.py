@@ -58,3 +58,20 @@ def import_seconds() -> float:
 def parse_seconds() -> float:
     """How long an uploaded file's reader may run."""
     return float(os.environ.get("EXAMDASH_PARSE_SECONDS", "120"))
+
+
+# A Chinese font for the printable materials (PDF): Debian's fonts-noto-cjk (make run and make test
+# install it when missing), or the file EXAMDASH_CJK_FONT names.
+CJK_FONTS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+
+
+def cjk_font() -> Path | None:
+    named = os.environ.get("EXAMDASH_CJK_FONT")
+    if named:
+        return Path(named) if Path(named).is_file() else None
+    return next((Path(p) for p in CJK_FONTS if Path(p).is_file()), None)

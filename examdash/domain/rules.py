@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 LEVELS = ("初级", "中级")
+# The national times of the two levels on the exam day (the notice, 考试计划): both may use the same room.
+LEVEL_TIMES = {"中级": ("08:30", "11:30"), "初级": ("14:00", "16:30")}
 CANDIDATE_TYPES = ("在校生", "社会考生")
 ATTENDANCE_STATUSES = ("已签到", "缺考", "违纪")
 SCHOOL_TYPES = ("本科", "高职", "中职")

@@ -29,6 +29,7 @@ from examdash.importers.kinds import KINDS, Checker, Issue, cap_cells, required_
 from examdash.importers.reading import RawTable, ReadError, norm_header, read_table
 from examdash.importers.validate import VALIDATORS
 from examdash.store import db
+from examdash.store.sql_files import statement
 
 RESULT_KINDS = {"registrations", "attendance", "scores"}
 # Columns of each target table that the file provides (import_id and bookkeeping are added here).
@@ -308,6 +309,8 @@ def import_file(
             import_id = db.next_id(cur, "import_log")
             result.import_id = import_id
             _write(cur, kind, result, actor, import_id)
+            if kind == "attendance":  # a sheet without rooms takes them from the site's room arrangement
+                cur.execute(statement("attendance_rooms"), {"import_id": import_id})
             batch_codes = sorted(frame["batch_code"].dropna().unique()) if "batch_code" in frame else []
             cur.execute(
                 "insert into import_log values ($id, $kind, $file, $sha, $stored, $batch, $who, $at, $n, $a, $r, $u, 0, $w, $status)",

@@ -28,6 +28,8 @@ class SiteView:
     candidates: pd.DataFrame  # names in full (the site runs the exam), ID numbers masked
     by_school: pd.DataFrame  # attendance and results per school and level
     files: dict  # the candidate list as .xlsx / .csv, built on click
+    exceptions: pd.DataFrame  # the candidates the site's sign-in sheets record as 缺考 or 违纪
+    exception_files: dict
 
 
 def build(run: Run, user, batch: str) -> SiteView:
@@ -64,5 +66,7 @@ def build(run: Run, user, batch: str) -> SiteView:
     place = " ".join(str(v) for v in (p.province, p.city) if isinstance(v, str))
     host = f"{p.host_school_code} {p.host_school_name or ''}".strip() if isinstance(p.host_school_code, str) else "—"
     files = exports.table_files(table, "考点考生名单", f"{p.site_code}_{batch}", "考生名单")
+    exceptions = table[table["签到状态"].isin(["缺考", "违纪"])].reset_index(drop=True)
+    exception_files = exports.table_files(exceptions, "考点缺考与违纪名单", f"{p.site_code}_{batch}", "缺考与违纪")
     return SiteView(p.site_code, p.site_name, f"{place}；所属院校 {host}", metrics, capacity, table, by_school_table,
-                    files)
+                    files, exceptions, exception_files)

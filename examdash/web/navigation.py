@@ -35,6 +35,8 @@ PAGES = [
     PageSpec("fees", "费用", STAFF_ROLES),
     PageSpec("reviews", "复核", STAFF_ROLES),
     PageSpec("certificates", "证书", STAFF_ROLES),
+    PageSpec("site", "本考点", SITE),
+    PageSpec("rooms", "考场编排", STAFF_ROLES + SITE),
     PageSpec("imports", "导入", ADMIN),
     PageSpec("users", "用户", ADMIN),
     PageSpec("audit", "审计日志", ADMIN),
@@ -42,7 +44,6 @@ PAGES = [
     PageSpec("school_fees", "本校费用", SCHOOL),
     PageSpec("school_reviews", "成绩复核申请", SCHOOL),
     PageSpec("school_certificates", "本校证书", SCHOOL),
-    PageSpec("site", "本考点", SITE),
 ]
 
 

@@ -177,6 +177,11 @@ def test_staff_opens_every_page_with_screenshots(server, browser):
         expect(page.get_by_text("无权访问")).to_have_count(0)
         assert not _cut_metrics(page), (spec.title, _cut_metrics(page))  # at 1440 px every figure shows whole
         page.screenshot(path=str(SHOTS / f"staff_{spec.url}.png"), full_page=True)
+    _open(page, "总览")  # what is next, for every running batch
+    expect(page.get_by_text("下一节点", exact=False).first).to_be_visible()
+    _open(page, "考勤")  # the absent and irregular candidates, with their downloads
+    expect(page.get_by_role("heading", name="缺考与违纪名单")).to_be_visible()
+    expect(page.get_by_role("button", name="下载名单 .xlsx")).to_be_visible()
     page.context.close()
 
 
@@ -294,6 +299,9 @@ def test_school_user_sees_only_school_pages_and_own_data(server, browser):
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         assert not _cut_metrics(page), (spec.title, _cut_metrics(page))
         page.screenshot(path=str(SHOTS / f"school_{spec.url}.png"), full_page=True)
+    _open(page, "本校费用")  # the payee, and this school's exact remark to copy
+    expect(page.get_by_role("heading", name="汇款信息")).to_be_visible()  # the account is in the table beside it
+    expect(page.locator('[data-testid="stCode"]').filter(has_text="1+X考核费用")).to_be_visible()
     # an organiser page's address, opened by a school leader, shows their own page and no organiser data
     page.context.close()
     page = _page(browser)
@@ -610,13 +618,23 @@ def test_a_site_account_sees_its_site_only(server, browser):
     page = _page(browser)
     _login(page, server["url"], "site1", DEMO_PASSWORD["site"])
     expect(page.get_by_role("heading", name="本考点", exact=False).first).to_be_visible()
-    nav = page.locator('[data-testid="stSidebarNav"]')  # one page only: Streamlit shows no menu at all
+    nav = page.locator('[data-testid="stSidebarNav"]')
     for spec in navigation.PAGES:
-        expect(nav.get_by_text(spec.title, exact=True)).to_have_count(0)
+        expect(nav.get_by_text(spec.title, exact=True)).to_have_count(1 if "site" in spec.roles else 0)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     expect(page.get_by_text("借考").first).to_be_visible()
     assert not _cut_metrics(page), _cut_metrics(page)
     page.screenshot(path=str(SHOTS / "site_home.png"), full_page=True)
+    _open(page, "考场编排")  # the site arranges its rooms and downloads the sign-in sheets
+    page.get_by_role("button", name="编排考场").click()
+    _settled(page)
+    expect(page.get_by_text("已编排")).to_be_visible()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="签到表 PDF").click()
+    assert info.value.suggested_filename.endswith(".pdf")
+    assert Path(info.value.path()).read_bytes()[:5] == b"%PDF-"
+    assert not _cut_metrics(page)
+    page.screenshot(path=str(SHOTS / "site_rooms.png"), full_page=True)
     page.goto(f"{server['url']}/school_fees")  # a school's page by its address: the site's own page instead
     _settled(page)
     expect(page.get_by_role("heading", name="本校费用", exact=False)).to_have_count(0)
