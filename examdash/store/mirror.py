@@ -40,6 +40,7 @@ KEEP = 3  # versions kept: a query still running on an older copy is not pulled 
 _lock = threading.Lock()
 _state: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> _Mirrors
 _folders: list[str] = []
+_threads: list[threading.Thread] = []  # background copies: waited for at exit (DuckDB must not be mid-query then)
 _LOG = logging.getLogger(__name__)
 
 
@@ -53,6 +54,8 @@ class _Mirrors:
 
 @atexit.register
 def _cleanup() -> None:
+    for thread in list(_threads):  # a copy still running when the process ends would abort it in C++
+        thread.join(timeout=60)
     for folder in _folders:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -89,7 +92,9 @@ def _mirror(con, version: int, *, wait: bool) -> str | None:
         with mirrors.building:
             return _refresh(con, mirrors, version)
     if mirrors.building.acquire(blocking=False):
-        threading.Thread(target=_background, args=(con, mirrors, version), name="examdash-mirror", daemon=True).start()
+        thread = threading.Thread(target=_background, args=(con, mirrors, version), name="examdash-mirror", daemon=True)
+        _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
+        thread.start()
     return None
 
 

@@ -140,7 +140,7 @@ def _accounts(state: db.RunState) -> dict[str, User]:
 def _problem(fresh: User | None, user: User) -> str | None:
     if fresh is None:
         return "账号已停用"
-    if fresh.role != user.role or fresh.school_code != user.school_code:
+    if fresh.role != user.role or fresh.school_code != user.school_code or fresh.site_code != user.site_code:
         return "账号权限已变更"
     if fresh.epoch != user.epoch:
         return "账号密码已重置"
@@ -148,7 +148,7 @@ def _problem(fresh: User | None, user: User) -> str | None:
 
 
 def account_problem(connection, user: User) -> str | None:
-    """Why a signed-in identity no longer holds: the account is gone or disabled, its role or school
+    """Why a signed-in identity no longer holds: the account is gone or disabled, its role, school or site
     changed, or its password was reset (session_epoch moved on). None while it holds."""
     return _problem(auth.reload_user(connection, user.username), user)
 

@@ -86,3 +86,15 @@ def test_the_site_menu_has_its_page_only_and_organiser_or_school_pages_refuse(ap
             at.switch_page(f"app_pages/{stem}.py").run()
         alone = page_as(stem, "site1", demo_db_con)
         assert not alone.dataframe and not alone.metric, stem
+
+
+def test_a_site_account_moved_to_another_site_is_signed_out(fresh_db):
+    from examdash import web
+    from examdash.store import db
+
+    user = auth.reload_user(fresh_db, "site1")
+    assert web.account_problem(fresh_db, user) is None
+    with db.transaction(fresh_db) as cur:
+        cur.execute("update users set site_code = (select min(site_code) from sites where site_code <> $s) "
+                    "where username = 'site1'", {"s": user.site_code})
+    assert web.account_problem(fresh_db, user) == "账号权限已变更"
