@@ -39,11 +39,11 @@ final as (
         r.room,
         r.seat,
         a.attendance_status,
-        a.school_code = a.host_school_code or a.candidate_type = '社会考生' as own,
-        case when a.school_code = a.host_school_code or a.candidate_type = '社会考生' then a.theory::double end as theory,
-        case when a.school_code = a.host_school_code or a.candidate_type = '社会考生' then a.practical::double end as practical,
-        case when a.school_code = a.host_school_code or a.candidate_type = '社会考生' then a.total::double end as total,
-        case when a.school_code = a.host_school_code or a.candidate_type = '社会考生' then a.passed end as passed
+        coalesce(a.school_code = a.host_school_code, false) or a.candidate_type = '社会考生' as own,
+        case when coalesce(a.school_code = a.host_school_code, false) or a.candidate_type = '社会考生' then a.theory::double end as theory,
+        case when coalesce(a.school_code = a.host_school_code, false) or a.candidate_type = '社会考生' then a.practical::double end as practical,
+        case when coalesce(a.school_code = a.host_school_code, false) or a.candidate_type = '社会考生' then a.total::double end as total,
+        case when coalesce(a.school_code = a.host_school_code, false) or a.candidate_type = '社会考生' then a.passed end as passed
     from at_site a
     left join rooms r on r.ticket_no = a.ticket_no
     left join school_rows sc on sc.school_code = a.school_code
