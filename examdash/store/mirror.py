@@ -72,22 +72,35 @@ def cursor(con, version: int):
     store itself (a DuckDB file has nothing to mirror; a lake's mirror may still be being made)."""
     if not db.store_of(con).is_lake or mode() == "off":
         return con.cursor()
-    name = _mirror(con, version, wait=mode() == "wait")
-    if name is None:
+    built = _mirror(con, version, wait=mode() == "wait")
+    if built is None:
         return con.cursor()
     cur = con.raw.cursor()  # not the lake's: a query on the mirror opens no lake transaction
-    cur.execute(f"use {name}")  # a name this module made: examdash_mirror_v<digits>
+    cur.execute("use " + _database(built))
     return cur
 
 
-def _mirror(con, version: int, *, wait: bool) -> str | None:
+def _database(version: int) -> str:
+    """The attached name of a mirror, quoted: examdash_mirror_v<version>, the only names this module uses."""
+    name = f"{PREFIX}{int(version)}"
+    return db.identifier(name, [name])
+
+
+def _literal(path: Path) -> str:
+    """A file path as an SQL string (ATTACH takes no bound parameter); the paths are this module's own,
+    in its temp folder, and quotes are doubled all the same."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _mirror(con, version: int, *, wait: bool) -> int | None:
+    """The data version of a ready mirror at least as new as `version`, or None (reading the lake)."""
     with _lock:
         mirrors = _state.get(con)
         if mirrors is None:
             mirrors = _state[con] = _Mirrors()
         for v in reversed(mirrors.built):
             if v >= version:
-                return f"{PREFIX}{v}"
+                return v
     if wait:
         with mirrors.building:
             return _refresh(con, mirrors, version)
@@ -107,19 +120,19 @@ def _background(con, mirrors: _Mirrors, version: int) -> None:
         mirrors.building.release()
 
 
-def _refresh(con, mirrors: _Mirrors, version: int) -> str:
+def _refresh(con, mirrors: _Mirrors, version: int) -> int:
     for v in reversed(mirrors.built):  # made by another thread while this one waited
         if v >= version:
-            return f"{PREFIX}{v}"
+            return v
     v = _build(con, Path(mirrors.folder))
     with _lock:
         built = sorted(set(mirrors.built) | {v})
         mirrors.built = built[-KEEP:]
     for old in built[:-KEEP]:
-        con.raw.execute(f"detach database if exists {PREFIX}{old}")
+        con.raw.execute("detach database if exists " + _database(old))
         for f in Path(mirrors.folder).glob(f"v{old}.duckdb*"):
             f.unlink(missing_ok=True)
-    return f"{PREFIX}{v}"
+    return v
 
 
 def _build(con, folder: Path) -> int:
@@ -130,31 +143,34 @@ def _build(con, folder: Path) -> int:
     try:
         cur.execute("begin")
         version = int(cur.execute("select value from meta where key = 'data_version'").fetchall()[0][0])
-        name, path = f"{PREFIX}{version}", folder / f"v{version}.duckdb"
-        cur.execute(f"detach database if exists {name}")
+        name, path = _database(version), folder / f"v{version}.duckdb"
+        cur.execute("detach database if exists " + name)
         for f in folder.glob(f"v{version}.duckdb*"):
             f.unlink()
-        cur.execute(f"attach '{path}' as {name}")  # a path and a name this module made
+        cur.execute(f"attach {_literal(path)} as {name}")
         tables = db.rows(cur, "select table_name, estimated_size from duckdb_tables() "
                               "where database_name = $d and schema_name = 'main'", {"d": lake.LAKE})
         names = [t for t, _ in tables]
+        source = db.identifier(lake.LAKE, [lake.LAKE])
         for table, size in tables:
             quoted = db.identifier(table, names)
             copy = table in ALWAYS or (size or 0) <= SMALL_ROWS
             cur.execute(f"create {'table' if copy else 'view'} {name}.main.{quoted} as "
-                        f"select * from {lake.LAKE}.main.{quoted}")
-        cur.execute(f"use {name}")
+                        f"select * from {source}.main.{quoted}")
+        cur.execute("use " + name)
         views = [r[0] for r in db.rows(cur, "select sql from duckdb_views() where database_name = $d and not internal",
                                        {"d": lake.LAKE})]
         _create_in_order(cur, views)  # the lake's own view definitions, as the migrations wrote them
         for macro, params, body in db.rows(cur, "select function_name, parameters, macro_definition from duckdb_functions() "
                                                 "where database_name = $d and function_type = 'table_macro'",
                                            {"d": lake.LAKE}):
-            cur.execute(f"create macro {name}.main.{db.identifier(macro, [macro])}({', '.join(params)}) as table {body}")
+            # the lake's own macro, as its migration defined it: name and parameters checked as identifiers
+            args = ", ".join(db.identifier(p, params) for p in params)
+            cur.execute(f"create macro {name}.main.{db.identifier(macro, [macro])}({args}) as table {body}")
         cur.execute("commit")
-        cur.execute(f"use {lake.LAKE}")
-        cur.execute(f"detach {name}")
-        cur.execute(f"attach '{path}' as {name} (read_only)")
+        cur.execute("use " + source)
+        cur.execute("detach " + name)
+        cur.execute(f"attach {_literal(path)} as {name} (read_only)")
         return version
     except BaseException:
         try:
