@@ -45,5 +45,4 @@ choice = st.radio("考勤情况", ["全部", *attendance.EXCEPTIONS], horizontal
 listed = page.view(attendance.exceptions, f, None if choice == "全部" else choice, True)
 st.caption(f"{listed.summary}（筛选：{f.describe()}）。姓名和身份证号已脱敏；记录来源为成绩表的，是没有签到记录、成绩表记为缺考的考生。")
 st.dataframe(listed.table, hide_index=True, key="attendance_exceptions_table")
-for col, (ext, (build, name, mime)) in zip(st.columns(2), listed.files.items()):
-    web.download_button(col, f"下载名单 .{ext}", build, name, mime, f"attendance_exceptions_{ext}", {"rows": len(listed.table)})
+web.download_buttons(listed.files, "下载名单", "attendance_exceptions", {"rows": len(listed.table)})

@@ -28,6 +28,5 @@ else:
     listed = page.view(certificates.certificate_list, f.batch, page.today, code)
     st.caption(f"{code} {names[code]}：合格 {len(listed):,} 人（完整姓名与身份证号，下载记入审计日志）。")
     st.dataframe(listed, hide_index=True, key="certificates_list_table")
-    for col, (ext, (build, name, mime)) in zip(st.columns(2), certificates.list_files(listed, f.batch, code).items()):
-        web.download_button(col, f"下载证书名单 .{ext}", build, name, mime, f"certificates_list_{ext}",
-                            {"school": code, "rows": len(listed)}, unmasked=True)
+    web.download_buttons(certificates.list_files(listed, f.batch, code), "下载证书名单", "certificates_list",
+                         {"school": code, "rows": len(listed)}, unmasked=True)

@@ -43,9 +43,7 @@ with tabs[0]:
     st.caption(f"{len(view.balances):,} 所院校（有应缴或有到账）；按余额从欠费最多排起。")
     web.money_table(view.balances, "fees_balances_table")
     files = fees.balances_downloads(view.balances_raw, describe)
-    for col, (ext, (build, name, mime)) in zip(st.columns(2), files.items()):
-        web.download_button(col, f"下载余额表 .{ext}", build, name, mime, f"fees_balances_download_{ext}",
-                            {"rows": len(view.balances)})
+    web.download_buttons(files, "下载余额表", "fees_balances_download", {"rows": len(view.balances)})
 
 with tabs[1]:
     st.plotly_chart(charts.bar(view.province_chart, "省份", "金额（元）", title="各省应缴与已缴", x_title="省份",

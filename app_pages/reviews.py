@@ -23,9 +23,7 @@ queue_tab, done_tab, history_tab, cert_tab, log_tab = st.tabs(["待处理队列"
 with queue_tab:
     st.dataframe(view.open_table, hide_index=True, key="reviews_open_table")
     files = reviews.downloads(f.batch, view.open_table, "复核队列")
-    for col, (ext, (build, name, mime)) in zip(st.columns(2), files.items()):
-        web.download_button(col, f"下载 .{ext}", build, name, mime, f"reviews_queue_download_{ext}",
-                            {"rows": len(view.open_table)})
+    web.download_buttons(files, "下载", "reviews_queue_download", {"rows": len(view.open_table)})
     if len(view.by_school):
         st.plotly_chart(charts.review_status_bars(view.by_school), key="reviews_by_school_chart")
         with st.expander("各院校复核项数字"):

@@ -32,12 +32,10 @@ st.subheader("本校考生成绩")
 table = page.view(school.candidates, page.user, f.batch)
 st.caption(f"共 {len(table):,} 人（本校考生，信息完整显示）")
 st.dataframe(table, hide_index=True, key="school_candidates_table")
-for col, (ext, (build, name, mime)) in zip(st.columns(2), school.downloads(page.user, f.batch, table).items()):
-    web.download_button(col, f"下载 .{ext}", build, name, mime, f"school_download_{ext}", {"rows": len(table)})
+web.download_buttons(school.downloads(page.user, f.batch, table), "下载", "school_download", {"rows": len(table)})
 
 st.subheader("本校缺考与违纪考生")
 listed = page.view(attendance.exceptions, f, None, False)
 st.caption(f"{listed.summary}（本校考生，信息完整显示）")
 st.dataframe(listed.table, hide_index=True, key="school_exceptions_table")
-for col, (ext, (build, name, mime)) in zip(st.columns(2), listed.files.items()):
-    web.download_button(col, f"下载名单 .{ext}", build, name, mime, f"school_exceptions_{ext}", {"rows": len(listed.table)})
+web.download_buttons(listed.files, "下载名单", "school_exceptions", {"rows": len(listed.table)})

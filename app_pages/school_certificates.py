@@ -27,10 +27,8 @@ st.subheader("证书名单")
 if view.can_issue:
     st.caption(f"本校合格考生 {len(view.table):,} 人（本校考生，信息完整显示）。")
     st.dataframe(view.table, hide_index=True, key="school_certificates_table")
-    for col, (ext, (build, name, mime)) in zip(st.columns(2),
-                                               certificates.list_files(view.table, f.batch, page.user.school_code).items()):
-        web.download_button(col, f"下载证书名单 .{ext}", build, name, mime, f"school_certificates_{ext}",
-                            {"rows": len(view.table)})
+    web.download_buttons(certificates.list_files(view.table, f.batch, page.user.school_code), "下载证书名单",
+                         "school_certificates", {"rows": len(view.table)})
 else:
     st.info(f"证书名单在可颁发证书后提供。当前：{view.status}。")
 

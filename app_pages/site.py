@@ -22,9 +22,7 @@ st.dataframe(view.capacity, hide_index=True, key="site_capacity_table")
 st.subheader("本考点考生")
 st.caption(f"共 {len(view.candidates):,} 人，含借考与社会考生；身份证号已脱敏。其他院校考生的成绩由其院校查看，本页只显示下方的汇总数字。")
 st.dataframe(view.candidates, hide_index=True, key="site_candidates_table")
-for col, (ext, (build, name, mime)) in zip(st.columns(2), view.files.items()):
-    web.download_button(col, f"下载考生名单 .{ext}", build, name, mime, f"site_candidates_{ext}",
-                        {"rows": len(view.candidates)})
+web.download_buttons(view.files, "下载考生名单", "site_candidates", {"rows": len(view.candidates)})
 
 st.subheader("各院校考勤与成绩（在本考点考试的考生）")
 st.dataframe(view.by_school, hide_index=True, key="site_results_table")
@@ -32,5 +30,4 @@ st.dataframe(view.by_school, hide_index=True, key="site_results_table")
 st.subheader("缺考与违纪（本考点签到表）")
 st.caption(f"缺考 {(view.exceptions['签到状态'] == '缺考').sum():,} 人，违纪 {(view.exceptions['签到状态'] == '违纪').sum():,} 人。")
 st.dataframe(view.exceptions, hide_index=True, key="site_exceptions_table")
-for col, (ext, (build, name, mime)) in zip(st.columns(2), view.exception_files.items()):
-    web.download_button(col, f"下载名单 .{ext}", build, name, mime, f"site_exceptions_{ext}", {"rows": len(view.exceptions)})
+web.download_buttons(view.exception_files, "下载名单", "site_exceptions", {"rows": len(view.exceptions)})

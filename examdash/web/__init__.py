@@ -496,6 +496,13 @@ def download_button(container, label: str, build: Callable[[], bytes | tuple[byt
                               mime=mime, key=key, on_click="ignore", disabled=disabled)
 
 
+def download_buttons(files: dict, label: str, key: str, detail: dict | None = None, *, unmasked: bool = False) -> None:
+    """A table's files side by side (ext -> (build, file name, MIME type), as exports.table_files gives
+    them): one download_button each, labelled "<label> .<ext>", keyed "<key>_<ext>"."""
+    for col, (ext, (build, name, mime)) in zip(st.columns(len(files)), files.items()):
+        download_button(col, f"{label} .{ext}", build, name, mime, f"{key}_{ext}", detail, unmasked=unmasked)
+
+
 JOBS_KEY = "_examdash_jobs"
 JOB_POLL = 0.5  # seconds between looks at a running job
 
