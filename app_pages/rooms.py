@@ -4,7 +4,7 @@ and its exam-day materials (签到表, 门贴, 桌签) as PDF and .xlsx."""
 import streamlit as st
 
 from examdash import web
-from examdash.views import rooms
+from examdash.views import common, rooms
 from examdash.web import filters
 
 page = web.page("admin", "staff", "site")
@@ -15,7 +15,7 @@ if flash:
     (st.success if flash[0] else st.error)(flash[1])
 site = None
 if page.user.role != "site":
-    choices = page.view(rooms.site_choices)
+    choices = page.view(common.site_choices)
     site = st.selectbox("考点", list(choices), format_func=choices.get, key="rooms_site")
 view = page.view(rooms.build, page.user, f.batch, site)
 st.caption(f"{view.site_code} {view.site_name}：{view.state} 中级 08:30–11:30、初级 14:00–16:30 分场考试，"

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import users
+from examdash.views import common, users
 
 page = web.page("admin")
 me = page.user
@@ -22,7 +22,7 @@ with tab_add:
         schools = users.school_choices(page.run)
         school = c2.selectbox("院校（学校账号必填）", [""] + list(schools), format_func=lambda c: schools.get(c, "（无）"),
                               key="users_add_school")
-        sites = users.site_choices(page.run)
+        sites = common.site_choices(page.run)
         site = c1.selectbox("考点（考点账号必填）", [""] + list(sites), format_func=lambda c: sites.get(c, "（无）"),
                             key="users_add_site")
         email = c2.text_input("邮箱（单位账号登录时用）", key="users_add_email")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 
@@ -42,6 +43,12 @@ def ids_valid(ids) -> np.ndarray:
         (np.clip(digits, 0, 9) * WEIGHTS).sum(axis=1) % 11
     ]
     return shape_ok & last_ok & (expected == last)
+
+
+def fold_typed(text) -> str:
+    """A ticket or ID number as typed, compared as stored: full-width digits and letters folded (NFKC),
+    white space dropped, upper case (an ID may end in x)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or ""))).upper()
 
 
 def normalise_id(value) -> str:

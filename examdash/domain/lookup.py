@@ -21,13 +21,12 @@ import hashlib
 import hmac
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
 
 from examdash.domain import auth
-from examdash.domain.ids import mask_name
+from examdash.domain.ids import fold_typed, mask_name
 from examdash.store import db, queries
 
 CLIENT_MAX = 10  # failed lookups per client in WINDOW
@@ -58,13 +57,6 @@ class Found:
     review: str
     certificate: str
     publicity: str
-
-
-def normalise(ticket, id_tail) -> tuple[str, str]:
-    """The entries as stored: full-width folded, spaces dropped, upper case (an ID may end in x)."""
-    def fold(text) -> str:
-        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or ""))).upper()
-    return fold(ticket), fold(id_tail)
 
 
 def _key(con) -> bytes:
@@ -135,7 +127,7 @@ def _number(v) -> float | None:
 def find(con, ticket, id_tail, client: str | None) -> list[Found]:
     """The candidate's results (one per level they sat under that ticket), or [] for NOT_FOUND.
     Raises LookupRefused while the client or the ticket is locked."""
-    ticket, id_tail = normalise(ticket, id_tail)
+    ticket, id_tail = fold_typed(ticket), fold_typed(id_tail)
     client = auth.client_key(client)
     key = _key(con)
     ticket_key, tail_hash = _hash(key, "ticket", ticket), _hash(key, "id_tail", f"{ticket}:{id_tail}")

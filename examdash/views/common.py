@@ -97,6 +97,13 @@ def filter_choices(run: Run, today: dt.date, with_places: bool) -> FilterChoices
     return FilterChoices(tuple(codes), labels, provinces, places)
 
 
+def site_choices(run: Run) -> dict[str, str]:
+    """code -> "code name" of every exam site, in code order (a site picker's options)."""
+    options = run("filter_options")
+    sites = options[options.kind == "site"].sort_values("code")
+    return dict(zip(sites.code, sites.code + " " + sites.name))
+
+
 def _batch_row(run: Run, batch: str) -> pd.Series:
     b = run("batches")
     return b[b.batch_code == batch].iloc[0]

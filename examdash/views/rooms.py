@@ -36,12 +36,6 @@ class RoomsView:
     pdf_problem: str | None = None  # why the PDFs cannot be made on this machine (no Chinese font)
 
 
-def site_choices(run: Run) -> dict[str, str]:
-    options = run("filter_options")
-    sites = options[options.kind == "site"].sort_values("code")
-    return dict(zip(sites.code, sites.code + " " + sites.name))
-
-
 def build(run: Run, user, batch: str, site: str | None) -> RoomsView:
     site = user.site_code if user.role == "site" else site
     state = run("room_plan_state", batch=batch, site=site)

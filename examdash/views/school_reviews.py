@@ -13,6 +13,7 @@ import pandas as pd
 
 from examdash.domain import reviews
 from examdash.domain.calendar import Window
+from examdash.domain.ids import fold_typed
 from examdash.views.common import Run, window
 from examdash.views.reviews import queue, score_text, verdict
 
@@ -115,9 +116,7 @@ class Lookup:
     notes: tuple[str, ...] = ()
 
 
-def ticket_key(text) -> str:
-    """A ticket number as typed, compared as stored: no spaces, full-width digits and letters folded, upper case."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or ""))).upper()
+ticket_key = fold_typed  # a ticket number as typed, compared as stored
 
 
 def _name_key(text) -> str:

@@ -22,12 +22,6 @@ def school_choices(run: Run) -> dict[str, str]:
     return dict(zip(schools.code, schools.code + " " + schools.name))
 
 
-def site_choices(run: Run) -> dict[str, str]:
-    options = run("filter_options")
-    sites = options[options.kind == "site"].sort_values("code")
-    return dict(zip(sites.code, sites.code + " " + sites.name))
-
-
 def add_user(con, admin, username, display, role, password, school_code, email, site_code=None) -> None:
     auth.create_user(con, username, display, role, password, school_code=school_code, email=email, actor=admin.username,
                      site_code=site_code)
