@@ -141,18 +141,12 @@ def desk_pdf(rows: pd.DataFrame, site: str, batch_name: str, exam_date: str) -> 
             col, line = i % per_row, (i % per_page) // per_row
             x, y = 12 + col * (card_w + 6), 12 + line * (card_h + 4)
             pdf.rect(x, y, card_w, card_h)
-            pdf.set_xy(x, y + 4)
-            pdf.set_font_size(10)
-            pdf.cell(card_w, 6, f"{site}　第{room}考场　{level}{_sitting_text(sitting)}", align="C")
-            pdf.set_xy(x, y + 13)
-            pdf.set_font_size(26)
-            pdf.cell(card_w, 14, f"{r.seat} 号", align="C")
-            pdf.set_xy(x, y + 30)
-            pdf.set_font_size(14)
-            pdf.cell(card_w, 8, f"{r.name or ''}", align="C")
-            pdf.set_xy(x, y + 40)
-            pdf.set_font_size(11)
-            pdf.cell(card_w, 6, f"准考证号 {r.ticket_no}", align="C")
+            lines = ((4, 10, 6, f"{site}　第{room}考场　{level}{_sitting_text(sitting)}"),  # (top, size, height, text)
+                     (13, 26, 14, f"{r.seat} 号"), (30, 14, 8, r.name or ""), (40, 11, 6, f"准考证号 {r.ticket_no}"))
+            for top, size, height, text in lines:
+                pdf.set_xy(x, y + top)
+                pdf.set_font_size(size)
+                pdf.cell(card_w, height, text, align="C")
             i += 1
     return bytes(pdf.output())
 
