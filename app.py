@@ -52,16 +52,16 @@ try:
     if user is None:
         # The login form answers at every page's address: a linked view (or an expired session) shows
         # the login, and after it the same address opens the page the user asked for.
-        # The menu of the signed-out app: the login and the candidates' own lookup (考生成绩查询).
+        # The menu of the signed-out app: the login, and a link to the candidates' own lookup (考生成绩查询),
+        # a plain HTTP page of serve.py (no Streamlit session per candidate).
         login = st.Page(login_page, title="登录", url_path="login", default=True)
-        lookup = st.Page(navigation.LOOKUP.path, title=navigation.LOOKUP.title, url_path=navigation.LOOKUP.url)
         nav = st.navigation(
-            [login, lookup] + [st.Page(login_page, title="登录", url_path=p.url) for p in navigation.PAGES],
+            [login] + [st.Page(login_page, title="登录", url_path=p.url) for p in navigation.PAGES],
             position="hidden",
         )
         with st.sidebar:
             st.page_link(login, label="登录", icon="🔑")
-            st.page_link(lookup, label=navigation.LOOKUP.title, icon="🔎")
+            st.markdown(f"🔎 [{navigation.LOOKUP_TITLE}]({navigation.LOOKUP_URL})")
     else:
         pages = [
             st.Page(p.path, title=p.title, url_path=p.url, default=i == 0)

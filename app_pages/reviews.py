@@ -101,4 +101,4 @@ with log_tab:
     st.subheader("状态变更")
     st.dataframe(view.events_table, hide_index=True, key="reviews_events_table")
     st.subheader("被拒绝的操作（逾期申请、非本校考生、重复处理等）")
-    st.dataframe(view.refusals_table, hide_index=True, key="reviews_refusals_table")
+    st.dataframe(reviews.refusals_table(web.query_live, f.batch), hide_index=True, key="reviews_refusals_table")

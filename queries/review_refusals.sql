@@ -1,11 +1,11 @@
 -- name: review_refusals
--- purpose: refused review actions of a batch (late or misdirected requests, second decisions, early sign-offs) with the reason
+-- purpose: refused review actions of a batch (late or misdirected requests, second decisions, early sign-offs) with the reason; refusals are request events of the application database
 -- grain: one row per refused action, newest first
 -- params: $batch
 -- key: event_no
 with refused as (
     select
-        audit_id as event_no,
+        event_id as event_no,
         event_at,
         actor,
         target,
@@ -13,7 +13,7 @@ with refused as (
         json_extract_string(detail, '$.batch') as batch_code,
         json_extract_string(detail, '$.school_code') as school_code,
         json_extract_string(detail, '$.reason') as reason
-    from audit_log
+    from request_events
     where action = 'review_refused'
 ),
 final as (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from examdash import demo, web
 from examdash.domain import auth, ids
-from examdash.store import lake
+from examdash.store import db, lake
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = "2023-1"  # the demo's batch in its publicity week
@@ -116,6 +117,30 @@ def rows(con, sql: str, params: dict | None = None) -> list[tuple]:
 
 def scalar(con, sql: str, params: dict | None = None):
     return rows(con, sql, params)[0][0]
+
+
+def app_rows(con, sql: str, params: dict | None = None) -> list[tuple]:
+    """Rows of the store's application database (web_sessions, throttle, request_events: what every request
+    writes, outside the lake), with $name parameters like the lake's SQL. Times come back as datetimes."""
+    import datetime as _dt
+
+    found = db.app(con).rows(re.sub(r"\$([a-z_][a-z0-9_]*)", r":\1", sql), params or {})
+
+    def value(v):
+        if isinstance(v, str) and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", v):
+            return _dt.datetime.fromisoformat(v)
+        return v
+
+    return [tuple(value(v) for v in r) for r in found]
+
+
+def app_scalar(con, sql: str, params: dict | None = None):
+    return app_rows(con, sql, params)[0][0]
+
+
+def lake_snapshots(con) -> int:
+    """How many snapshots the lake has (every lake commit adds one)."""
+    return int(scalar(con, "select count(*) from lake.snapshots()"))
 
 
 def find_line(result, row: int, column: str, fragment: str = "") -> str:

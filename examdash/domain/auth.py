@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from examdash.domain import rules, sessions
-from examdash.store import db
+from examdash.store import appdb, db
 from examdash.store.queries import Scope
 
 ROLES = rules.ROLES
@@ -129,9 +129,9 @@ def set_active(con, username: str, active: bool, actor: str) -> None:
         # Disabling ends the account's open sessions (and a later enabling does not bring them back).
         cur.execute("update users set active = $a, session_epoch = coalesce(session_epoch, 0) + (case when $a then 0 else 1 end) "
                     "where username = $u", {"a": active, "u": username})
-        if not active:
-            sessions.revoke_user(cur, username, "账号已停用")
         db.audit(cur, actor, "user_enable" if active else "user_disable", username)
+    if not active:
+        sessions.revoke_user(con, username, "账号已停用")
 
 
 def reset_password(con, username: str, password: str, actor: str) -> None:
@@ -142,23 +142,30 @@ def reset_password(con, username: str, password: str, actor: str) -> None:
         # A reset ends every open session of the account: whoever held the old password is signed out.
         cur.execute("update users set password_hash = $h, session_epoch = coalesce(session_epoch, 0) + 1 "
                     "where username = $u", {"h": hash_password(password), "u": username})
-        cur.execute("delete from login_throttle where username = $u", {"u": username})
-        sessions.revoke_user(cur, username, "账号密码已重置")
         db.audit(cur, actor, "user_reset_password", username)
+    sessions.revoke_user(con, username, "账号密码已重置")
+    with db.app(con).transaction() as run:  # the new password is not locked out by the old one's failures
+        run("delete from throttle where kind = 'login' and key like :k", {"k": _pair_key(username, "%")})
 
 
 def list_users(con):
+    """Every account, with its last login (the newest login event of the application database)."""
     cur = con.cursor()
     try:
-        return cur.execute(
+        df = cur.execute(
             "select u.username as 用户名, u.display_name as 姓名, u.role as 角色, u.school_code as 院校代码, "
             "s.school_name as 院校名称, u.site_code as 考点代码, t.site_name as 考点名称, u.email as 邮箱, "
-            "u.active as 启用, u.created_at as 创建时间, u.last_login_at as 最近登录 from users u "
+            "u.active as 启用, u.created_at as 创建时间 from users u "
             "left join schools s using (school_code) left join sites t on t.site_code = u.site_code "
             "order by u.role, u.username"
         ).df()
     finally:
         cur.close()
+    last = dict(db.app(con).rows("select actor, max(event_at) from request_events where action in ('login', 'login_oidc') "
+                                 "group by actor"))
+    df["最近登录"] = [appdb.parse(last.get(u)) for u in df["用户名"]]
+    df["最近登录"] = df["最近登录"].astype("datetime64[us]")
+    return df
 
 
 def _load(cur, username: str) -> User | None:
@@ -182,20 +189,79 @@ def authenticate(con, username: str, password: str, *, client: str | None = None
     """Check a password. Throttled per user name and client (5 failures lock that pair for 15 minutes)
     and per client (20 failures over any names lock the client), so a stranger's failures cannot lock
     the owner out from their own client. Input that cannot be an account is refused before anything is
-    written; every other attempt is audited."""
+    written; every other attempt is a request event. Counts and events are in the application database:
+    a login writes nothing to the lake."""
     username = (username or "").strip()
     if not username or not password:
         raise AuthError("请输入用户名和密码")
     if not USERNAME.fullmatch(username) or len(password) > MAX_PASSWORD:
         raise AuthError("用户名或密码错误")
     client = client_key(client)
-    now = now or db.now(con)
-    # The transaction must commit the failure count and the audit row, so the refusal is raised after it.
-    with db.transaction(con) as cur:
-        refusal, user = _attempt(cur, username, password, client, now)
-    if refusal:
-        raise AuthError(refusal)
+    now = now or db.clock(con)
+    app = db.app(con)
+    pair_key = _pair_key(username, client)
+    who, pair = _throttle_row(app, "login_client", client), _throttle_row(app, "login", pair_key)
+    refusals = ((who, "login_refused_client_locked", "此处登录失败次数过多，已锁定"),
+                (pair, "login_refused_locked", "该账号在此处因多次密码错误已锁定"))
+    for row, action, text in refusals:
+        minutes = _locked(row, now)
+        if minutes:
+            app.record(now, username, action, username, {"client": client})
+            raise AuthError(f"{text}，请 {minutes} 分钟后再试")
+    found = db.rows(con, "select u.password_hash, u.username, u.display_name, u.role, u.school_code, s.school_name, "
+                         "coalesce(u.session_epoch, 0), u.site_code, t.site_name from users u "
+                         "left join schools s using (school_code) left join sites t on t.site_code = u.site_code "
+                         "where u.username = $u and u.active", {"u": username})
+    stored, user = (found[0][0], User(*found[0][1:])) if found else (None, None)
+    ok = False
+    try:
+        ok = _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        with app.transaction() as run:
+            # read again inside the write: two failures at once from two processes both count
+            failures = _count(_throttle_row(app, "login", pair_key, run), now)
+            locked_until = now + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
+            _set_throttle(run, "login", pair_key, failures, now, locked_until)
+            client_lock = None
+            if client != LOCAL:  # an unknown address may be everyone (a proxy not trusted): never lock it as one
+                spread = _count(_throttle_row(app, "login_client", client, run), now)
+                client_lock = now + dt.timedelta(minutes=LOCK_MINUTES) if spread >= CLIENT_MAX_FAILURES else None
+                _set_throttle(run, "login_client", client, spread, now, client_lock)
+            app.record(now, username, "login_failed", username,
+                       {"failures": failures, "locked": locked_until is not None, "client": client,
+                        "client_locked": client_lock is not None}, run=run)
+        if locked_until:
+            raise AuthError(f"用户名或密码错误；已连续错误 {failures} 次，该账号在此处锁定 {LOCK_MINUTES} 分钟")
+        raise AuthError("用户名或密码错误")
+    if _hasher.check_needs_rehash(stored):  # rare (the hash parameters changed): a lake write of its own
+        with db.transaction(con) as cur:
+            cur.execute("update users set password_hash = $h where username = $u",
+                        {"h": hash_password(password), "u": username})
+    with app.transaction() as run:
+        run("delete from throttle where kind = 'login' and key = :k", {"k": pair_key})
+        app.record(now, username, "login", username, {"client": client}, run=run)
     return user
+
+
+def _pair_key(username: str, client: str) -> str:
+    return f"{username}|{client}"
+
+
+def _throttle_row(app, kind: str, key: str, run=None) -> tuple | None:
+    """(failures, last failure, locked until) of a throttle key, or None."""
+    sql = "select failures, last_at, locked_until from throttle where kind = :k and key = :v"
+    found = (run or app.rows)(sql, {"k": kind, "v": key})
+    return (int(found[0][0]), appdb.parse(found[0][1]), appdb.parse(found[0][2])) if found else None
+
+
+def _set_throttle(run, kind: str, key: str, failures: int, now: dt.datetime, locked_until: dt.datetime | None,
+                  first: dt.datetime | None = None) -> None:
+    run("delete from throttle where kind = :k and key = :v", {"k": kind, "v": key})
+    run("insert into throttle (kind, key, failures, first_at, last_at, locked_until) values (:k, :v, :f, :first, :t, :l)",
+        {"k": kind, "v": key, "f": failures, "first": appdb.stamp(first or now), "t": appdb.stamp(now),
+         "l": appdb.stamp(locked_until)})
 
 
 def _locked(row, now: dt.datetime) -> int | None:
@@ -210,55 +276,6 @@ def _count(row, now: dt.datetime) -> int:
     if not row or row[2] is not None or row[1] < now - dt.timedelta(minutes=LOCK_MINUTES):
         return 1
     return row[0] + 1
-
-
-def _attempt(cur, username: str, password: str, client: str, now: dt.datetime) -> tuple[str | None, User | None]:
-    key = {"u": username, "c": client}
-    who = cur.execute("select failures, last_failure_at, locked_until from client_throttle where client = $c",
-                      {"c": client}).fetchall()
-    pair = cur.execute("select failures, last_failure_at, locked_until from login_throttle "
-                       "where username = $u and client = $c", key).fetchall()
-    refusals = ((who[0] if who else None, "login_refused_client_locked", "此处登录失败次数过多，已锁定"),
-                (pair[0] if pair else None, "login_refused_locked", "该账号在此处因多次密码错误已锁定"))
-    for row, action, text in refusals:
-        minutes = _locked(row, now)
-        if minutes:
-            db.audit(cur, username, action, username, {"client": client})
-            return f"{text}，请 {minutes} 分钟后再试", None
-    rows = cur.execute(
-        "select password_hash from users where username = $u and active", {"u": username}
-    ).fetchall()
-    stored = rows[0][0] if rows else None
-    ok = False
-    try:
-        ok = _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
-    if not ok:
-        failures = _count(pair[0] if pair else None, now)
-        locked_until = now + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
-        cur.execute("delete from login_throttle where username = $u and client = $c", key)
-        cur.execute("insert into login_throttle values ($u, $c, $f, $t, $l)",
-                    {**key, "f": failures, "t": now, "l": locked_until})
-        client_lock = None
-        if client != LOCAL:  # an unknown address may be everyone (a proxy not trusted): never lock it as one
-            spread = _count(who[0] if who else None, now)
-            client_lock = now + dt.timedelta(minutes=LOCK_MINUTES) if spread >= CLIENT_MAX_FAILURES else None
-            cur.execute("delete from client_throttle where client = $c", {"c": client})
-            cur.execute("insert into client_throttle values ($c, $f, $t, $l)",
-                        {"c": client, "f": spread, "t": now, "l": client_lock})
-        db.audit(cur, username, "login_failed", username,
-                 {"failures": failures, "locked": locked_until is not None, "client": client,
-                  "client_locked": client_lock is not None})
-        if locked_until:
-            return f"用户名或密码错误；已连续错误 {failures} 次，该账号在此处锁定 {LOCK_MINUTES} 分钟", None
-        return "用户名或密码错误", None
-    cur.execute("delete from login_throttle where username = $u and client = $c", key)
-    cur.execute("update users set last_login_at = $t where username = $u", {"t": now, "u": username})
-    if _hasher.check_needs_rehash(stored):
-        cur.execute("update users set password_hash = $h where username = $u", {"h": hash_password(password), "u": username})
-    db.audit(cur, username, "login", username, {"client": client})
-    return None, _load(cur, username)
 
 
 def user_by_email(con, email: str) -> User | None:

@@ -21,8 +21,7 @@ class CertificateError(ValueError):
 
 
 def _refuse(con, actor: str, target: str | None, exc: CertificateError, detail: dict) -> None:
-    with db.transaction(con) as cur:
-        db.audit(cur, actor, "paper_certificates_refused", target, {"reason": str(exc), **detail})
+    db.event(con, actor, "paper_certificates_refused", target, {"reason": str(exc), **detail})
 
 
 def request_paper(con, user: auth.User, batch: str, copies, note: str | None = None) -> int:

@@ -1,43 +1,52 @@
 """Candidates look up their own result (考生或考点查询成绩, the notice's publicity week), without an account.
 
 Rules:
-- a candidate types the 准考证号 and the last 6 characters of the ID number; a batch answers from the
-  first day of its publicity window;
-- a wrong ticket, a wrong ID, a batch whose window has not begun and a malformed entry all get the same
-  answer (NOT_FOUND), so nobody learns which tickets exist;
-- failed lookups are throttled per client (CLIENT_MAX in WINDOW, then locked for LOCK) and per ticket
-  typed, whatever the client (TICKET_MAX), so the 10^6 ID endings of a known ticket cannot be tried;
-  a client whose address is unknown ('local': maybe everyone behind an untrusted proxy) is never locked
-  as one, the per-ticket limit still holds;
-- every lookup is audited (action candidate_lookup) with the client, the ticket typed and whether it
-  was found; the ID characters are kept only as a keyed hash (HMAC-SHA256 with a random key of the store),
-  never in the clear; the name shown is masked (张*).
+- a candidate types the 准考证号 and the full 身份证号 (18 characters; a lower-case x and spaces are
+  accepted): a masked list shows the first 6 and last 4 ID characters, so only the whole number proves
+  the candidate knows it. A batch answers from the first day of its publicity window;
+- a wrong ticket, a wrong ID number, a batch whose window has not begun and a malformed entry all get the
+  same answer (NOT_FOUND), so nobody learns which tickets exist;
+- the answer comes from an index of the published results held by each process and built once per data
+  version and day (Index: one query, no lake read per visitor); a correction that lands is a new data
+  version, so the next lookup answers from a new index;
+- failed lookups are throttled per client (CLIENT_MAX in WINDOW, then locked for LOCK) and under a global
+  ceiling: while more than GLOBAL_MAX lookups failed in the window over all clients (many addresses
+  guessing), every client that has failed is held to TIGHT_MAX. Nothing is ever locked per ticket: an
+  attacker's wrong tries cannot keep the owner's correct details out. A client whose address is unknown
+  ('local': maybe everyone behind an untrusted proxy) is never locked as one;
+- every lookup is a request event (candidate_lookup, in the application database: no lake snapshot) with
+  the client, the ticket typed when it has a ticket's shape, whether it was found, and a keyed hash of the
+  ID number (HMAC-SHA256 with the store's random key), never the number; the name shown is masked (张*).
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import hmac
 import re
-import secrets
+import threading
 from dataclasses import dataclass
 
 import pandas as pd
 
 from examdash.domain import auth
-from examdash.domain.ids import fold_typed, mask_name
-from examdash.store import db, queries
+from examdash.domain.ids import fold_typed, id_valid, mask_name
+from examdash.domain.rules import REVIEW_OPEN
+from examdash.store import appdb, db, queries
 
 CLIENT_MAX = 10  # failed lookups per client in WINDOW
-TICKET_MAX = 5  # failed lookups per ticket typed in WINDOW, from any client
+GLOBAL_MAX = 300  # failed lookups of all clients in WINDOW past which failing clients are held to TIGHT_MAX
+TIGHT_MAX = 2
 WINDOW = dt.timedelta(minutes=15)
 LOCK = dt.timedelta(minutes=15)
-NOT_FOUND = ("未查到成绩：请核对准考证号和身份证号后 6 位。成绩自该批次成绩公示期第一天起可查；"
+NOT_FOUND = ("未查到成绩：请核对准考证号和 18 位身份证号。成绩自该批次成绩公示期第一天起可查；"
              "仍查不到的，请联系报名院校。")
 TICKET = re.compile(r"[0-9A-Za-z-]{4,32}")
-ID_TAIL = re.compile(r"[0-9]{5}[0-9X]")
-KEY_META = "lookup_key"
+ID_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")  # an ID number (18, or the old 15 digits), never a ticket
+KEY_NAME = "lookup_key"
+ANSWERING_ROLE = "考生查询"
 
 
 class LookupRefused(ValueError):
@@ -54,59 +63,30 @@ class Found:
     practical: float | None
     total: float | None
     verdict: str
-    review: str
+    review: str  # the outcome in words: 无 / 复核中 / 维持原成绩 / 成绩已更正 / 申请被驳回
+    review_note: str | None  # the staff's note on the decision
+    review_date: dt.date | None
+    before: tuple[float | None, float | None, float | None] | None  # the scores a correction replaced
     certificate: str
-    publicity: str
+    publicity_start: dt.date
+    publicity_end: dt.date
+
+    @property
+    def publicity(self) -> str:
+        return f"{self.publicity_start:%Y-%m-%d} 至 {self.publicity_end:%Y-%m-%d}"
 
 
-def _key(con) -> bytes:
-    """The store's random key for the hashes in the throttle and the audit log (made on first use)."""
-    found = db.get_meta(con, KEY_META)
-    if found:
-        return bytes.fromhex(found)
-    with db.transaction(con) as cur:
-        again = cur.execute("select value from meta where key = $k", {"k": KEY_META}).fetchall()
-        if again:
-            return bytes.fromhex(again[0][0])
-        made = secrets.token_hex(32)
-        db.set_meta(cur, KEY_META, made)
-    return bytes.fromhex(made)
-
-
-def _hash(key: bytes, kind: str, text: str) -> str:
-    return hmac.new(key, f"{kind}:{text}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _locked(cur, kind: str, key: str, now: dt.datetime) -> dt.datetime | None:
-    row = cur.execute("select locked_until from lookup_throttle where kind = $k and key = $v",
-                      {"k": kind, "v": key}).fetchall()
-    return row[0][0] if row and row[0][0] is not None and row[0][0] > now else None
-
-
-def _fail(cur, kind: str, key: str, limit: int, now: dt.datetime) -> None:
-    row = cur.execute("select failures, first_failure_at from lookup_throttle where kind = $k and key = $v",
-                      {"k": kind, "v": key}).fetchall()
-    failures, first = (row[0] if row and now - row[0][1] < WINDOW else (0, now))
-    failures += 1
-    cur.execute("delete from lookup_throttle where kind = $k and key = $v", {"k": kind, "v": key})
-    cur.execute("insert into lookup_throttle values ($k, $v, $f, $first, $lock)",
-                {"k": kind, "v": key, "f": failures, "first": first, "lock": now + LOCK if failures >= limit else None})
+def normalise(ticket, id_number) -> tuple[str, str]:
+    """The ticket and ID number as stored: full width folded, spaces dropped, upper case."""
+    return fold_typed(ticket), fold_typed(id_number)
 
 
 def _flag(v) -> bool | None:
     return None if v is None or pd.isna(v) else bool(v)
 
 
-def _certificate(con, row, today: dt.date) -> str:
-    passed = _flag(row.passed)
-    if passed is not True:
-        return "未合格，无证书" if passed is False else "成绩未出，暂无证书"
-    status = queries.run(con, "certificate_status", {"batch": row.batch_code, "today": today},
-                         queries.Scope("school", row.school_code))
-    if status.empty:
-        return "—"
-    s = status.iloc[0]
-    return "可颁发：电子版证书已可生成" if bool(s.can_issue) else f"合格，{s.status_text}"
+def _number(v) -> float | None:
+    return None if v is None or pd.isna(v) else float(v)
 
 
 def _verdict(row) -> str:
@@ -120,40 +100,162 @@ def _verdict(row) -> str:
     return "合格" if passed else "不合格"
 
 
-def _number(v) -> float | None:
-    return None if v is None or pd.isna(v) else float(v)
+def _review(status) -> str:
+    if not isinstance(status, str):
+        return "无"
+    if status in REVIEW_OPEN:
+        return f"复核中（{status}）"
+    return {"维持": "维持原成绩", "更正": "成绩已更正", "驳回": "申请被驳回"}.get(status, status)
 
 
-def find(con, ticket, id_tail, client: str | None) -> list[Found]:
+def _certificate(row, schools: dict) -> str:
+    passed = _flag(row.passed)
+    if passed is not True:
+        return "未合格，无证书" if passed is False else "成绩未出，暂无证书"
+    found = schools.get((row.batch_code, row.school_code))
+    if found is None:
+        return "—"
+    can_issue, text = found
+    return "可颁发：电子版证书已可生成" if can_issue else f"合格，{text}"
+
+
+def _date(v) -> dt.date | None:
+    return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
+
+
+class Index:
+    """The published results of one data version and day, sorted by ticket for a binary search. Rows stay
+    as the query gave them (column lists) and become a Found only when a visitor's details match."""
+
+    def __init__(self, version: int, day: dt.date, rows: pd.DataFrame, schools: dict,
+                 windows: list[tuple[str, dt.date, dt.date]] = ()):
+        self.version, self.day = version, day
+        self._tickets = rows["ticket_no"].tolist()
+        self._ids = [str(i) for i in rows["id_no"]]
+        self._rows = rows.reset_index(drop=True)
+        self._schools = schools  # (batch, school) -> (can issue, status text)
+        self.windows = list(windows)  # (batch name, first, last day) of every batch's publicity, latest first
+
+    def __len__(self) -> int:
+        return len(self._tickets)
+
+    def find(self, ticket: str, id_number: str) -> list[Found]:
+        """Every result under the ticket whose ID number is the one typed (compared in constant time)."""
+        i = bisect.bisect_left(self._tickets, ticket)
+        out = []
+        while i < len(self._tickets) and self._tickets[i] == ticket:
+            if hmac.compare_digest(self._ids[i].encode(), id_number.encode()):
+                out.append(self._found(self._rows.iloc[i]))
+            i += 1
+        return out
+
+    def _found(self, r) -> Found:
+        corrected = r.review_status == "更正" and not pd.isna(r.before_total)
+        return Found(
+            r.batch_name, r.ticket_no, mask_name(r["name"]), r.level, _number(r.theory), _number(r.practical),
+            _number(r.total), _verdict(r), _review(r.review_status),
+            r.review_note if isinstance(r.review_note, str) and r.review_note.strip() else None,
+            _date(r.review_decided_at),
+            (_number(r.before_theory), _number(r.before_practical), _number(r.before_total)) if corrected else None,
+            _certificate(r, self._schools), _date(r.publicity_start), _date(r.publicity_end))
+
+
+def build_index(con, version: int, day: dt.date) -> Index:
+    """One read of the published results (on this process's mirror of `version`, sorted by ticket in the
+    query), one per open batch of the schools' certificate status, and the batches' dates."""
+    found = queries.run(con, "lookup_index", {"today": day}, queries.FULL_SCOPE, version)
+    schools = {}
+    for batch in sorted(set(found.batch_code)):
+        status = queries.run(con, "certificate_status", {"batch": batch, "today": day}, queries.FULL_SCOPE, version)
+        schools.update({(batch, s.school_code): (bool(s.can_issue), s.status_text) for s in status.itertuples()})
+    batches = queries.run(con, "batches", None, queries.FULL_SCOPE, version)
+    windows = [(r.batch_name, _date(r.publicity_start), _date(r.publicity_end)) for r in batches.itertuples()]
+    return Index(version, day, found, schools, windows)
+
+
+_INDEXES: dict[str, Index] = {}  # store -> the newest index built
+_BUILD = threading.Lock()
+
+
+def index(con, state: db.LakeState) -> Index:
+    """The index of the lake's current data version and day, built once per process (one build at a
+    time: visitors arriving while it is built wait for it, then share it)."""
+    key = db.store_of(con).catalog
+    day = state.today()
+    hit = _INDEXES.get(key)
+    if hit is not None and hit.version == state.data_version and hit.day == day:
+        return hit
+    with _BUILD:
+        hit = _INDEXES.get(key)
+        if hit is None or hit.version != state.data_version or hit.day != day:
+            hit = _INDEXES[key] = build_index(con, state.data_version, day)
+    return hit
+
+
+def _hash(key: bytes, kind: str, text: str) -> str:
+    return hmac.new(key, f"{kind}:{text}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _row(run, kind: str, key: str) -> tuple[int, dt.datetime, dt.datetime | None] | None:
+    found = run("select failures, first_at, locked_until from throttle where kind = :k and key = :v",
+                {"k": kind, "v": key})
+    return (int(found[0][0]), appdb.parse(found[0][1]), appdb.parse(found[0][2])) if found else None
+
+
+def _live(row, now: dt.datetime) -> int:
+    """Failures of a throttle row still inside its window (0 once the window or a served lock is over)."""
+    if row is None or now - row[1] >= WINDOW or (row[2] is not None and row[2] <= now):
+        return 0
+    return row[0]
+
+
+def _bump(run, kind: str, key: str, row, now: dt.datetime, limit: int | None) -> int:
+    failures = _live(row, now) + 1
+    first = row[1] if row is not None and _live(row, now) else now
+    locked = now + LOCK if limit is not None and failures >= limit else None
+    run("delete from throttle where kind = :k and key = :v", {"k": kind, "v": key})
+    run("insert into throttle (kind, key, failures, first_at, last_at, locked_until) values (:k, :v, :f, :first, :t, :l)",
+        {"k": kind, "v": key, "f": failures, "first": appdb.stamp(first), "t": appdb.stamp(now), "l": appdb.stamp(locked)})
+    return failures
+
+
+def _refusal(client_row, global_row, now: dt.datetime) -> dt.datetime | None:
+    """Until when the client is refused, or None."""
+    if client_row is None:
+        return None
+    if client_row[2] is not None and client_row[2] > now:
+        return client_row[2]
+    if _live(global_row, now) >= GLOBAL_MAX and _live(client_row, now) >= TIGHT_MAX:
+        return client_row[1] + WINDOW  # held until its own failures leave the window
+    return None
+
+
+def find(con, ticket, id_number, client: str | None) -> list[Found]:
     """The candidate's results (one per level they sat under that ticket), or [] for NOT_FOUND.
-    Raises LookupRefused while the client or the ticket is locked."""
-    ticket, id_tail = fold_typed(ticket), fold_typed(id_tail)
+    Raises LookupRefused while the client is refused."""
+    ticket, id_number = normalise(ticket, id_number)
     client = auth.client_key(client)
-    key = _key(con)
-    ticket_key, tail_hash = _hash(key, "ticket", ticket), _hash(key, "id_tail", f"{ticket}:{id_tail}")
-    now, today = db.now(con), db.today(con)
-    well_formed = bool(TICKET.fullmatch(ticket) and ID_TAIL.fullmatch(id_tail))
-    rows = queries.run(con, "candidate_lookup", {"ticket": ticket, "id_tail": id_tail, "today": today}) \
-        if well_formed else pd.DataFrame()
-    found = [] if rows.empty else [
-        Found(r.batch_name, r.ticket_no, mask_name(r["name"]), r.level, _number(r.theory), _number(r.practical),
-              _number(r.total), _verdict(r), r.review_status if isinstance(r.review_status, str) else "无",
-              _certificate(con, r, today), f"{pd.Timestamp(r.publicity_start):%Y-%m-%d} 至 {pd.Timestamp(r.publicity_end):%Y-%m-%d}")
-        for _, r in rows.iterrows()]
-    with db.transaction(con) as cur:
-        locks = [t for t in (_locked(cur, "client", client, now) if client != auth.LOCAL else None,
-                             _locked(cur, "ticket", ticket_key, now)) if t is not None]
-        detail = {"client": client, "id_tail": tail_hash, "found": bool(found)}
-        if locks:
-            db.audit(cur, "考生查询", "candidate_lookup_refused", ticket[:32], {**detail, "found": None})
-            until = max(locks)
+    state = db.lake_state(con)
+    now, app = state.now(), db.app(con)
+    key = app.secret(KEY_NAME)
+    shaped = bool(TICKET.fullmatch(ticket)) and not ID_SHAPE.fullmatch(ticket)
+    well_formed = shaped and id_valid(id_number)
+    found = index(con, state).find(ticket, id_number) if well_formed else []
+    detail = {"client": client, "id": _hash(key, "id", f"{ticket}:{id_number}") if well_formed else None,
+              "found": bool(found)}
+    target = ticket if shaped else "（格式不符）"  # what was typed is kept only when it has a ticket's shape
+    with app.transaction() as run:
+        client_row = _row(run, "lookup_client", client) if client != auth.LOCAL else None
+        global_row = _row(run, "lookup_global", "all")
+        until = _refusal(client_row, global_row, now)
+        if until is not None:
+            app.record(now, ANSWERING_ROLE, "candidate_lookup_refused", target, {**detail, "found": None}, run=run)
         else:
             if not found:
                 if client != auth.LOCAL:
-                    _fail(cur, "client", client, CLIENT_MAX, now)
-                _fail(cur, "ticket", ticket_key, TICKET_MAX, now)
-            db.audit(cur, "考生查询", "candidate_lookup", ticket[:32], detail)
-            until = None
+                    _bump(run, "lookup_client", client, client_row, now, CLIENT_MAX)
+                _bump(run, "lookup_global", "all", global_row, now, None)
+            app.record(now, ANSWERING_ROLE, "candidate_lookup", target, detail, run=run)
     if until is not None:
         minutes = max(1, int((until - now).total_seconds() // 60) + 1)
         raise LookupRefused(f"查询失败次数过多，请 {minutes} 分钟后再试。")

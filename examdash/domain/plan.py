@@ -89,11 +89,25 @@ class Todo:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """考务咨询: the organiser's phone and QQ group, as the notice gives them."""
+
+    phone: str
+    qq_group: str = ""
+    qq_group_name: str = ""
+
+    def line(self) -> str:
+        qq = f"；QQ 群 {self.qq_group}" + (f"（{self.qq_group_name}）" if self.qq_group_name else "") if self.qq_group else ""
+        return f"考务咨询电话 {self.phone}{qq}"
+
+
+@dataclass(frozen=True)
 class Plan:
     batches: tuple[Batch, ...]
     provisional_fen: dict[str, int]
     payee: Payee
     todos: tuple[Todo, ...] = ()
+    contact: Contact | None = None
 
 
 def _date(value, where: str) -> dt.date:
@@ -149,7 +163,19 @@ def load_plan(path: Path = EXAM_PLAN) -> Plan:
     if len({b.code for b in batches}) != len(batches):
         raise PlanError(f"{path}：批次代码重复")
     return Plan(batches=tuple(batches), provisional_fen={k: int(round(float(v) * 100)) for k, v in fees.items()},
-                payee=payee, todos=_todos(raw.get("todos", {}), path, {s.stage for b in batches for s in b.stages}))
+                payee=payee, todos=_todos(raw.get("todos", {}), path, {s.stage for b in batches for s in b.stages}),
+                contact=_contact(raw.get("contact"), path))
+
+
+def _contact(raw, path) -> Contact | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not str(raw.get("phone", "")).strip():
+        raise PlanError(f"{path} [contact]：须有 phone（考务咨询电话）")
+    extra = sorted(set(raw) - {"phone", "qq_group", "qq_group_name"})
+    if extra:
+        raise PlanError(f"{path} [contact]：不认识的项 {'、'.join(extra)}")
+    return Contact(**{k: str(v).strip() for k, v in raw.items()})
 
 
 def _todos(raw, path, stages: set[str]) -> tuple[Todo, ...]:

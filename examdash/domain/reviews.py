@@ -67,9 +67,7 @@ def _verified(con, user: auth.User) -> auth.User:
 
 
 def _refused(con, actor: str, action: str, target: str | None, exc: ReviewError, detail: dict | None = None) -> None:
-    with db.transaction(con) as cur:
-        db.audit(cur, actor, "review_refused", target, {"action": action, "reason": str(exc), **(detail or {})})
-        db.bump_version(cur)
+    db.event(con, actor, "review_refused", target, {"action": action, "reason": str(exc), **(detail or {})})
 
 
 def _normalise_items(items) -> list[ItemInput]:

@@ -70,8 +70,7 @@ def _plan(cur, batch: str, site: str):
 
 
 def _refuse(con, actor: str, action: str, batch: str, site: str, exc: RoomError) -> None:
-    with db.transaction(con) as cur:
-        db.audit(cur, actor, "rooms_refused", f"{batch}:{site}", {"action": action, "reason": str(exc)})
+    db.event(con, actor, "rooms_refused", f"{batch}:{site}", {"action": action, "reason": str(exc)})
 
 
 def arrange(con, user, batch: str, site: str, room_seats: int = DEFAULT_ROOM_SEATS) -> dict:

@@ -1,4 +1,5 @@
-"""Web sessions that survive a reload and a new tab (table web_sessions, migration 008).
+"""Web sessions that survive a reload and a new tab (table web_sessions of the application database,
+examdash/store/appdb.py: a login, a touch or a logout is no lake snapshot).
 
 The browser holds a random token in an HttpOnly cookie (serve.py sets it); the store keeps only its
 SHA-256. A login opens a record for the token and the account; a page run of any tab of that browser
@@ -15,7 +16,7 @@ import re
 import secrets
 
 from examdash import config
-from examdash.store import db
+from examdash.store import appdb, db
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 TOUCH_EVERY = dt.timedelta(seconds=60)  # last_seen is written at most this often per session (a tenth of
@@ -42,46 +43,44 @@ def open_session(con, token: str, username: str, epoch: int, method: str) -> int
     """A login in the browser holding `token`: a new record (older open ones of the token are closed)."""
     if not valid_token(token):
         raise ValueError("invalid session token")
-    h = token_hash(token)
-    with db.transaction(con) as cur:
-        now = db.now(cur)
-        cur.execute("update web_sessions set revoked_at = $t, revoked_reason = '重新登录' "
-                    "where token_hash = $h and revoked_at is null", {"t": now, "h": h})
-        session_id = db.next_id(cur, "web_sessions")
-        cur.execute(
-            "insert into web_sessions (session_id, token_hash, username, epoch, method, created_at, last_seen, expires_at) "
-            "values ($id, $h, $u, $e, $m, $t, $t, $x)",
-            {"id": session_id, "h": h, "u": username, "e": epoch, "m": method, "t": now, "x": now + _timeout()},
-        )
-        return session_id
+    h, now = token_hash(token), db.clock(con)
+    with db.app(con).transaction() as run:
+        run("update web_sessions set revoked_at = :t, revoked_reason = '重新登录' "
+            "where token_hash = :h and revoked_at is null", {"t": appdb.stamp(now), "h": h})
+        return int(run("insert into web_sessions (token_hash, username, epoch, method, created_at, last_seen, "
+                       "expires_at) values (:h, :u, :e, :m, :t, :t, :x) returning session_id",
+                       {"h": h, "u": username, "e": epoch, "m": method, "t": appdb.stamp(now),
+                        "x": appdb.stamp(now + _timeout())})[0][0])
 
 
 def find(con, token: str | None) -> tuple[int, str, int, str] | None:
     """The open, unexpired record of the browser's token: (session_id, username, epoch, method)."""
     if not valid_token(token):
         return None
-    found = db.rows(con, "select session_id, username, epoch, method from web_sessions where token_hash = $h "
-                         "and revoked_at is null and expires_at > $t order by session_id desc limit 1",
-                    {"h": token_hash(token), "t": db.now(con)})
-    return found[0] if found else None
+    found = db.app(con).rows("select session_id, username, epoch, method from web_sessions where token_hash = :h "
+                             "and revoked_at is null and expires_at > :t order by session_id desc limit 1",
+                             {"h": token_hash(token), "t": appdb.stamp(db.clock(con))})
+    return tuple(found[0]) if found else None
 
 
 def touch(con, session_id: int, last_seen: dt.datetime | None, now: dt.datetime) -> None:
     """Move an open session's expiry on; written at most once a minute per session."""
     if last_seen is not None and now - last_seen < min(TOUCH_EVERY, _timeout() / 10):
         return
-    with db.transaction(con) as cur:
-        cur.execute("update web_sessions set last_seen = $t, expires_at = $x where session_id = $s and revoked_at is null",
-                    {"t": now, "x": now + _timeout(), "s": session_id})
+    with db.app(con).transaction() as run:
+        run("update web_sessions set last_seen = :t, expires_at = :x where session_id = :s and revoked_at is null",
+            {"t": appdb.stamp(now), "x": appdb.stamp(now + _timeout()), "s": session_id})
 
 
 def revoke(con, session_id: int, reason: str) -> None:
-    with db.transaction(con) as cur:
-        cur.execute("update web_sessions set revoked_at = $t, revoked_reason = $r where session_id = $s and revoked_at is null",
-                    {"t": db.now(cur), "r": reason, "s": session_id})
+    with db.app(con).transaction() as run:
+        run("update web_sessions set revoked_at = :t, revoked_reason = :r where session_id = :s and revoked_at is null",
+            {"t": appdb.stamp(db.clock(con)), "r": reason, "s": session_id})
 
 
-def revoke_user(cur, username: str, reason: str) -> None:
-    """Close every open session of an account, inside the caller's transaction."""
-    cur.execute("update web_sessions set revoked_at = $t, revoked_reason = $r where username = $u and revoked_at is null",
-                {"t": db.now(cur), "r": reason, "u": username})
+def revoke_user(con, username: str, reason: str) -> None:
+    """Close every open session of an account. Called after the lake transaction that bumped the account's
+    session epoch has committed: the epoch alone already refuses those sessions, this closes their records."""
+    with db.app(con).transaction() as run:
+        run("update web_sessions set revoked_at = :t, revoked_reason = :r where username = :u and revoked_at is null",
+            {"t": appdb.stamp(db.clock(con)), "r": reason, "u": username})

@@ -21,7 +21,7 @@ import duckdb
 from examdash.config import EXAM_PLAN, TIMEZONE, db_path
 from examdash.domain import plan as plan_mod
 from examdash.domain import rules
-from examdash.store import lake
+from examdash.store import appdb, lake
 from examdash.store.lake import DbError
 from examdash.store.sql_files import statement
 
@@ -165,7 +165,7 @@ def transaction(con):
 # row that had it was deleted). Writers are serialised by the write lock; two machines that race update
 # the same counter, which DuckLake refuses to commit twice.
 ID_COLUMNS = {"audit_log": "audit_id", "import_log": "import_id", "review_requests": "request_id",
-              "review_items": "item_id", "web_sessions": "session_id", "paper_certificate_requests": "request_id"}
+              "review_items": "item_id", "paper_certificate_requests": "request_id"}
 
 
 def next_id(cur, table: str) -> int:
@@ -211,14 +211,43 @@ def data_version(con) -> int:
     return int(rows(con, "select value from meta where key = 'data_version'")[0][0])
 
 
+def app(con) -> appdb.AppDb:
+    """The application database of the store a connection is on (store/appdb.py): sessions, throttles and
+    request events, which never touch the lake."""
+    return app_of(store_of(con))
+
+
+def app_of(store: lake.Store) -> appdb.AppDb:
+    if store.kind == "postgres":
+        return appdb.at("postgres", store.catalog)
+    return appdb.at("sqlite", str(appdb.sqlite_path(store.catalog)))
+
+
 @dataclass(frozen=True)
-class RunState:
-    """What a page run reads once (store/sql/run_state.sql): the data version, the pinned day, a
-    fingerprint of the accounts, and the state of the run's web session (None fields: no session)."""
+class LakeState:
+    """What a page run needs of the lake (store/sql/run_state.sql): the data version, the pinned day and a
+    fingerprint of the accounts. It changes only when the lake does: imports, decisions, accounts."""
 
     data_version: int
     pinned_day: str | None
     accounts: tuple[int, int]
+
+    def today(self) -> dt.date:
+        """The app's day as db.today would give it, from this read (EXAMDASH_TODAY still wins)."""
+        pinned = os.environ.get("EXAMDASH_TODAY") or self.pinned_day
+        return dt.date.fromisoformat(pinned) if pinned else now(None).date()
+
+    def now(self) -> dt.datetime:
+        """The app's clock (db.now) with the day from this read."""
+        real = now(None)
+        return dt.datetime.combine(self.today(), real.time())
+
+
+@dataclass(frozen=True)
+class RunState(LakeState):
+    """A page run's state: the lake's (LakeState) and the run's web session from the application database
+    (None fields: no session)."""
+
     session_user: str | None = None
     session_epoch: int | None = None
     session_last_seen: dt.datetime | None = None
@@ -226,35 +255,67 @@ class RunState:
     session_revoked_at: dt.datetime | None = None
     session_revoked_reason: str | None = None
 
-    def today(self) -> dt.date:
-        """The app's day as db.today would give it, from this read (EXAMDASH_TODAY still wins)."""
-        pinned = os.environ.get("EXAMDASH_TODAY") or self.pinned_day
-        return dt.date.fromisoformat(pinned) if pinned else now(None).date()
+
+_LAKE_STATES: dict[str, tuple[object, float, LakeState]] = {}  # catalog -> (stamp, read at, state)
+LAKE_STATE_TTL = 2.0  # seconds an SQLite catalog's state is kept while its file stamp has not moved
 
 
-_RUN_STATES: dict[tuple[str, int], tuple[tuple, float, RunState]] = {}  # (catalog, session) -> (stamp, read at, state)
-RUN_STATE_ENTRIES = 20_000
-RUN_STATE_TTL = 2.0  # seconds: the longest a state is kept even when the catalog's stamp has not moved
+def change_stamp(con) -> object | None:
+    """A cheap sign that the lake has committed since: for an SQLite catalog the catalog file's and its
+    log's stat (lake.catalog_stamp), for a PostgreSQL catalog the latest snapshot id, read straight from
+    the catalog's table through the application database's connection (a fraction of a millisecond;
+    through DuckLake it is a catalog transaction). None for a plain DuckDB file (read every time)."""
+    store = store_of(con)
+    if store.kind == "sqlite":
+        return lake.catalog_stamp(store)
+    if store.kind == "postgres":
+        return app_of(store).rows("select max(snapshot_id) from ducklake_snapshot")[0][0]
+    return None
+
+
+def lake_state(con) -> LakeState:
+    """The lake's part of a page run's state, read once per change of the lake in each process and shared
+    by every session: nothing a request writes (it goes to the application database) makes it read again.
+    An SQLite catalog's stamp is kept at most LAKE_STATE_TTL (a checkpoint can restart the catalog's log at
+    the same size within the file system's time granularity); a PostgreSQL catalog's snapshot id is exact."""
+    store = store_of(con)
+    stamp = change_stamp(con)  # taken before the read: the state is then at least this new
+    at = time.monotonic()
+    if stamp is not None:
+        hit = _LAKE_STATES.get(store.catalog)
+        if hit is not None and hit[0] == stamp and (store.kind == "postgres" or at - hit[1] < LAKE_STATE_TTL):
+            return hit[2]
+    version, pinned, n, h = rows(con, statement("run_state"))[0]
+    state = LakeState(int(version), pinned, (int(n), int(h)))
+    if stamp is not None:
+        _LAKE_STATES[store.catalog] = (stamp, at, state)
+    return state
+
+
+def forget_lake_state() -> None:
+    """Read the lake's state afresh at the next call (after this process wrote to it)."""
+    _LAKE_STATES.clear()
 
 
 def run_state(con, session_id: int | None = None) -> RunState:
-    """The page run's state. On a lake with an SQLite catalog it is kept per session while the catalog
-    file and its log are unchanged (lake.catalog_stamp: every commit, in any process, changes them), for at
-    most RUN_STATE_TTL: reading it through DuckLake took 45 ms of a 100 ms page run (about 7 ms a table)."""
-    store = store_of(con)
-    stamp = lake.catalog_stamp(store)  # taken before the read: the state is then at least this new
-    key, at = (store.catalog, session_id or 0), time.monotonic()
-    if stamp is not None:
-        hit = _RUN_STATES.get(key)
-        if hit is not None and hit[0] == stamp and at - hit[1] < RUN_STATE_TTL:
-            return hit[2]
-    version, pinned, n, h, *session = rows(con, statement("run_state"), {"session_id": session_id or 0})[0]
-    state = RunState(int(version), pinned, (int(n), int(h)), *session)
-    if stamp is not None:
-        if len(_RUN_STATES) >= RUN_STATE_ENTRIES:
-            _RUN_STATES.clear()
-        _RUN_STATES[key] = (stamp, at, state)
-    return state
+    """A page run's state: the lake's (cached, lake_state) and its web session's (a point read of the
+    application database; a logout in another process shows at once)."""
+    base = lake_state(con)
+    found = app(con).session(session_id) if session_id else None
+    return RunState(base.data_version, base.pinned_day, base.accounts, *(found or ()))
+
+
+def event(con, actor: str, action: str, target: str | None = None, detail: dict | None = None) -> None:
+    """A request event (a login, a logout, a lookup, a download, a refusal) in the application database:
+    the half of the audit log that writes no lake snapshot. A write to the exam data audits with audit()
+    inside its own lake transaction instead."""
+    app(con).record(clock(con), actor, action, target, detail)
+
+
+def clock(con) -> dt.datetime:
+    """db.now from the cached lake state: the clock of code that runs on every request (sessions,
+    throttles, the lookup), which must not read the lake each time."""
+    return lake_state(con).now()
 
 
 _bumps = 0  # data version bumps made by this process (a page run re-reads the version after its own write)
@@ -470,6 +531,11 @@ def maintain(con, keep_days: int) -> tuple[int, int]:
     return len(expired), len(removed)
 
 
+# Tables of earlier versions that moved to the application database (store/appdb.py): a backup made
+# before the move still restores; what they held (sessions, throttles) is not carried over.
+MOVED_OUT = frozenset({"web_sessions", "login_throttle", "client_throttle", "lookup_throttle"})
+
+
 def _tables(con) -> list[str]:
     return [r[0] for r in rows(con, "select table_name from duckdb_tables() where database_name = current_database() "
                                     "and schema_name = 'main' order by table_name")]
@@ -537,6 +603,7 @@ def _replace_all(con, sources: dict[str, str], actor: str, action: str, what: st
     transaction; tables the source lacks stay empty, a table the store lacks is refused. Open web sessions
     end (a login that ended after the source was made must not come back)."""
     tables = _tables(con)
+    sources = {t: q for t, q in sources.items() if t not in MOVED_OUT}
     unknown = sorted(set(sources) - set(tables))
     if unknown:
         raise DbError(f"来源中的表在当前版本的数据库中不存在：{'、'.join(unknown)}（来源来自不兼容的版本）")
@@ -554,12 +621,14 @@ def _replace_all(con, sources: dict[str, str], actor: str, action: str, what: st
             except duckdb.Error as exc:
                 raise DbError(f"表 {t} 无法载入（列与当前版本不一致？）：{str(exc).splitlines()[0]}") from exc
             counts[t] = int(cur.execute("select count(*) from " + identifier(t, tables)).fetchall()[0][0])
-        cur.execute("update web_sessions set revoked_at = $t, revoked_reason = '数据库已从备份恢复' "
-                    "where revoked_at is null", {"t": now(None)})
         # the version moves past both the store's and the source's, so no process keeps a stale cache
         loaded = cur.execute("select max(cast(value as bigint)) from meta where key = 'data_version'").fetchall()[0][0]
         cur.execute("delete from meta where key = 'data_version'")
         cur.execute("insert into meta values ('data_version', $v)", {"v": str(max(version, loaded or 0))})
         bump_version(cur)
         audit(cur, actor, action, what, {"rows": sum(counts.values()), "tables": len(counts)})
+    # A login that ended after the source was made must not come back: every open web session ends.
+    with app(con).transaction() as run:
+        run("update web_sessions set revoked_at = :t, revoked_reason = '数据库已从备份恢复' where revoked_at is null",
+            {"t": appdb.stamp(now(None))})
     return counts

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
 
-from examdash.store import mirror
-from examdash.store.sql_files import SCOPE_PARAM, SITE_SCOPE_PARAM, bind, get_query
+from examdash.store import db, mirror
+from examdash.store.sql_files import EVENTS_TABLE, SCOPE_PARAM, SITE_SCOPE_PARAM, bind, get_query
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,24 @@ def run(con, name: str, params: dict | None = None, scope: Scope = FULL_SCOPE, v
         bound[SITE_SCOPE_PARAM] = scope.site_code
     elif scope.is_site and q.access != "all":
         raise PermissionError(f"查询 {name} 不按考点限定范围，考点账号不能运行")
+    if q.reads_events:
+        return _with_events(con, q.sql, bound)
     cur = con.cursor() if version is None else mirror.cursor(con, version)
     try:
         return cur.execute(q.sql, bound).df()
+    finally:
+        cur.close()
+
+
+def _with_events(con, sql: str, bound: dict) -> pd.DataFrame:
+    """A query that names request_events (logins, lookups, downloads, refusals: the application database's
+    half of the audit log) runs on the lake itself, never a mirror or a cache (events bump no data version),
+    with those events handed to it as a table (from $since when the query has it)."""
+    since = bound.get("since")
+    events = db.app(con).events(dt.datetime.fromisoformat(str(since)) if since else None)
+    cur = con.cursor()
+    try:
+        cur.register(EVENTS_TABLE, events)
+        return cur.execute(sql, bound).df()
     finally:
         cur.close()

@@ -20,6 +20,7 @@ INTERNAL_DIR = Path(__file__).parent / "sql"
 PARAM_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
 SCOPE_PARAM = "scope_school"
 SITE_SCOPE_PARAM = "scope_site"  # a 考点 account's site, bound like the school scope
+EVENTS_TABLE = "request_events"  # a query naming it reads the application database's events (store/queries.py)
 
 
 class QueryError(ValueError):
@@ -40,6 +41,8 @@ class SqlFile:
     key: tuple[str, ...] = ()  # the columns that identify a row; () with one_row
     one_row: bool = False
     site_scoped: bool = False  # filters by $scope_site: a 考点 account may run it
+    reads_events: bool = False  # names request_events: the application database's half of the audit log
+
 
     @property
     def params(self) -> frozenset[str]:
@@ -77,6 +80,7 @@ def parse(path: Path) -> SqlFile:
             f"{path}: parameters used {sorted(used)} differ from those declared {sorted(required | optional)}"
         )
     key, one_row = _key(path, header.get("key"))
+    reads_events = re.search(rf"\b{EVENTS_TABLE}\b", _body(text)) is not None
     return SqlFile(
         name=path.stem,
         path=path,
@@ -90,6 +94,7 @@ def parse(path: Path) -> SqlFile:
         key=key,
         one_row=one_row,
         site_scoped=site_scoped,
+        reads_events=reads_events,
     )
 
 

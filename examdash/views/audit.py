@@ -1,5 +1,6 @@
-"""审计日志 (admin): logins, refusals, imports, downloads and every write, newest first. Read live (not
-from the cache): rows are written without a data version bump."""
+"""审计日志 (admin): logins, refusals, imports, downloads and every write, newest first: the lake's audit
+rows (来源 数据) and the application database's request events (来源 请求) as one log. Read live (not from
+the cache): rows are written without a data version bump."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ ACTION_LABELS = {
     "review_file": "提交复核申请", "review_add_items": "追加复核项", "review_start": "开始复核", "review_decide": "复核结论",
     "review_refused": "拒绝复核操作", "signoff": "证书签发",
     "paper_certificates": "登记纸质证书", "paper_certificates_refused": "拒绝登记纸质证书",
+    "candidate_lookup": "考生查询成绩", "candidate_lookup_refused": "拒绝考生查询", "rooms_refused": "拒绝考场编排操作",
+    "rooms_arrange": "编排考场", "rooms_move": "调整座位", "rooms_lock": "锁定考场编排", "rooms_unlock": "解锁考场编排",
+    "maintain": "存储维护", "restore": "从备份恢复", "convert": "转换存储",
 }
 
 
@@ -28,5 +32,5 @@ def actions(run: Run) -> list[str]:
 def log(run: Run, today: dt.date, action: str | None, actor: str | None, days: int) -> pd.DataFrame:
     df = run("audit_log", action=action, actor=actor, since=str(today - pd.Timedelta(days=days)))
     df["action"] = df["action"].map(lambda a: ACTION_LABELS.get(a, a))
-    return df.rename(columns={"audit_id": "编号", "event_at": "时间", "actor": "操作人", "action": "操作",
+    return df.rename(columns={"source": "来源", "event_no": "编号", "event_at": "时间", "actor": "操作人", "action": "操作",
                               "target": "对象", "detail": "详情"})

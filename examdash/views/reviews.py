@@ -87,7 +87,6 @@ class StaffReviews:
     by_school: pd.DataFrame
     tickets: list[str]
     events_table: pd.DataFrame
-    refusals_table: pd.DataFrame
     certificates_table: pd.DataFrame
     signable: dict[str, str]  # school_code -> label, schools the organisation can sign for now
 
@@ -122,11 +121,6 @@ def build(run: Run, batch: str, today: dt.date) -> StaffReviews:
     events_table = events.rename(columns={
         "event_at": "时间", "actor": "操作人", "request_id": "申请号", "item_id": "复核项", "school_code": "院校代码",
         "ticket_no": "准考证号", "from_status": "原状态", "to_status": "新状态", "note": "说明"})
-    refusals = run("review_refusals", batch=batch).drop(columns="event_no").rename(columns={
-        "event_at": "时间", "actor": "操作人", "action": "操作", "school_code": "院校代码", "target": "对象",
-        "reason": "拒绝原因"})
-    refusals["操作"] = refusals["操作"].map({"file": "提交复核申请", "decide": "复核处理", "signoff": "证书签发"}).fillna(
-        refusals["操作"])
     signable = {}
     if win.is_over(today) and len(certs):
         ok = certs[(certs.open_items == 0) & certs.org_signed_at.isna()]
@@ -135,7 +129,7 @@ def build(run: Run, batch: str, today: dt.date) -> StaffReviews:
         window=win, today=today, window_text=win.line(today), metrics=metrics, open_items=open_q,
         open_table=_open_table(open_q), closed_table=_closed_table(closed_q), by_school=by_school,
         tickets=sorted(q.ticket_no.unique().tolist()) if len(q) else [], events_table=events_table,
-        refusals_table=refusals, certificates_table=_certificates_table(certs), signable=signable,
+        certificates_table=_certificates_table(certs), signable=signable,
     )
 
 
@@ -211,3 +205,12 @@ def downloads(batch: str, table: pd.DataFrame, prefix: str) -> dict:
     return exports.table_files(table, prefix, batch, "复核")
 
 
+def refusals_table(run: Run, batch: str) -> pd.DataFrame:
+    """Refused review actions of the batch, newest first. Refusals are request events (the application
+    database, no data version bump), so the page reads them live, outside the cached view model."""
+    refusals = run("review_refusals", batch=batch).drop(columns="event_no").rename(columns={
+        "event_at": "时间", "actor": "操作人", "action": "操作", "school_code": "院校代码", "target": "对象",
+        "reason": "拒绝原因"})
+    refusals["操作"] = refusals["操作"].map({"file": "提交复核申请", "decide": "复核处理", "signoff": "证书签发"}).fillna(
+        refusals["操作"])
+    return refusals

@@ -270,8 +270,7 @@ def logout(reason: str | None = None) -> None:
     if session_id is not None:
         sessions.revoke(con(), session_id, reason or "已退出登录")
     if user is not None:
-        with db.transaction(con()) as cur:
-            db.audit(cur, user.username, "logout", user.username, {"reason": reason} if reason else None)
+        db.event(con(), user.username, "logout", user.username, {"reason": reason} if reason else None)
     if st.session_state.get(METHOD_KEY) == "oidc":
         st.logout()
     for key in list(st.session_state.keys()):
@@ -415,14 +414,14 @@ def query_live(name: str, **params) -> pd.DataFrame:
 
 
 def auditor() -> Callable[..., None]:
-    """An audit writer bound to the signed-in user and the connection, taken now: code that runs
-    outside the script (a deferred download) has no session to ask later."""
+    """A request-event writer (the application database: no lake snapshot) bound to the signed-in user and
+    the connection, taken now: code that runs outside the script (a deferred download) has no session to
+    ask later."""
     user, connection = current_user(), con()
     actor = user.username if user else "anonymous"
 
     def write(action: str, target: str | None = None, detail: dict | None = None) -> None:
-        with db.transaction(connection) as cur:
-            db.audit(cur, actor, action, target, detail)
+        db.event(connection, actor, action, target, detail)
 
     return write
 
@@ -472,16 +471,14 @@ def deferred(build: Callable[[], bytes | tuple[bytes, dict]], file_name: str, de
     def run() -> bytes:
         problem = session_problem(connection, session, unmasked)
         if problem:
-            with db.transaction(connection) as cur:
-                db.audit(cur, session.user.username, "download_refused", file_name, {"reason": problem, **(detail or {})})
+            db.event(connection, session.user.username, "download_refused", file_name, {"reason": problem, **(detail or {})})
             raise PermissionError(problem)
         data = build()
         served = dict(detail or {})
         if isinstance(data, tuple):  # (bytes, what was served: rows counted while building)
             data, more = data
             served.update(more)
-        with db.transaction(connection) as cur:
-            db.audit(cur, session.user.username, "download", file_name, served or None)
+        db.event(connection, session.user.username, "download", file_name, served or None)
         return data
 
     return run
@@ -657,6 +654,5 @@ def oidc_user() -> User | None:
         raise AuthError("单位账号的邮箱未经身份提供方验证，不能用于登录；请联系管理员")
     user = auth.user_by_email(con(), email)
     if user is not None:
-        with db.transaction(con()) as cur:
-            db.audit(cur, user.username, "login_oidc", email)
+        db.event(con(), user.username, "login_oidc", email)
     return user

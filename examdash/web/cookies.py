@@ -31,7 +31,8 @@ def token_from_header(cookie_header: str | None) -> str | None:
     return morsel.value if morsel is not None and sessions.valid_token(morsel.value) else None
 
 
-def _https(scope) -> bool:
+def https(scope) -> bool:
+    """Whether the request came over HTTPS, directly or through the trusted reverse proxy."""
     if scope.get("scheme") == "https":
         return True
     if config.trust_proxy():
@@ -59,7 +60,7 @@ class SessionCookie:
         if token_from_header(header) is not None:
             await self.app(scope, receive, send)
             return
-        cookie = set_cookie_value(sessions.new_token(), _https(scope)).encode("latin-1")
+        cookie = set_cookie_value(sessions.new_token(), https(scope)).encode("latin-1")
 
         async def send_with_cookie(message) -> None:
             if message["type"] == "http.response.start":

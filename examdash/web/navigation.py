@@ -47,8 +47,10 @@ PAGES = [
 ]
 
 
-# The candidates' self-lookup, in the menu of the signed-out app only (it needs no account).
-LOOKUP = PageSpec("lookup", "考生成绩查询", ())
+# The candidates' self-lookup, linked from the menu of the signed-out app: a plain HTTP page of serve.py
+# (examdash/web/lookup_route.py), not a Streamlit page.
+LOOKUP_TITLE = "考生成绩查询"
+LOOKUP_URL = "/lookup"
 
 
 def pages_for(role: str) -> list[PageSpec]:

@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from helpers import ROOT, copy_db
+from helpers import ROOT, app_rows, copy_db, lake_snapshots
 
 from examdash.domain import auth
 from examdash.store import db
@@ -38,11 +38,25 @@ def test_six_wrong_passwords_lock_the_account_and_are_logged(fresh_db):
     # the sixth attempt is refused even with the right password
     with pytest.raises(auth.AuthError, match="锁定"):
         auth.authenticate(fresh_db, "carol", "Correct-horse1", now=t0 + dt.timedelta(minutes=1))
-    actions = [r[0] for r in fresh_db.execute(
-        "select action from audit_log where target = 'carol' order by audit_id").fetchall()]
+    actions = [r[0] for r in app_rows(fresh_db, "select action from request_events where target = 'carol' order by event_id")]
     assert actions.count("login_failed") == 5 and actions[-1] == "login_refused_locked"
     # after the lock expires the right password works again
     assert auth.authenticate(fresh_db, "carol", "Correct-horse1", now=t0 + dt.timedelta(minutes=20)).username == "carol"
+
+
+def test_logins_and_failed_logins_write_request_events_and_no_lake_snapshot(fresh_db):
+    auth.create_user(fresh_db, "ola", "Ola", "staff", "Correct-horse1")
+    before = lake_snapshots(fresh_db)
+    for _ in range(3):
+        auth.authenticate(fresh_db, "ola", "Correct-horse1", client="10.9.0.1")
+        with pytest.raises(auth.AuthError):
+            auth.authenticate(fresh_db, "ola", "wrong-pass1", client="10.9.0.1")
+    assert lake_snapshots(fresh_db) == before
+    events = app_rows(fresh_db, "select action, actor from request_events where target = 'ola' order by event_id")
+    assert events == [("login", "ola"), ("login_failed", "ola")] * 3
+    # the users page's 最近登录 is the newest login event
+    assert auth.list_users(fresh_db).set_index("用户名").loc["ola", "最近登录"] == app_rows(
+        fresh_db, "select max(event_at) from request_events where action = 'login' and actor = 'ola'")[0][0]
 
 
 def test_unknown_user_is_throttled_too(fresh_db):
