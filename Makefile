@@ -23,7 +23,7 @@ $(DB): | $(STAMP)
 	EXAMDASH_DB=$(DB) $(BIN)/python -m examdash demo
 
 demo: $(STAMP)
-	rm -rf $(DB) $(DB)-wal $(DB)-shm $(DB).lock $(DB).files
+	rm -rf $(DB) $(DB)-wal $(DB)-shm $(DB).lock $(DB).files $(DB)-app.sqlite*
 	EXAMDASH_DB=$(DB) $(BIN)/python -m examdash demo
 
 run: $(STAMP) $(DB) fonts
@@ -66,4 +66,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/fee_bench.py
 
 clean:
-	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm $(DB).lock $(DB).files data/demo_imports data/demo_exports test-output
+	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm $(DB).lock $(DB).files $(DB)-app.sqlite* data/demo_imports data/demo_exports test-output

@@ -205,3 +205,57 @@ def demo_db_con(app_env):
     con = db.connect(app_env)
     yield con
     con.close()
+
+
+def _pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        pytest.fail("PostgreSQL is missing: `make test` installs Debian's postgresql package (apt-get install postgresql)")
+    return found[-1].parent
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of its own: a new cluster in a temp folder on a free port (run as the
+    `postgres` user when the tests run as root, which initdb refuses), stopped and removed afterwards.
+    Yields a URL; each test that needs a database of its own creates one (postgres_db)."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    bindir = _pg_bin()
+    folder = Path(tempfile.mkdtemp(prefix="examdash-pg-"))
+    as_root = os.geteuid() == 0
+    if as_root:
+        shutil.chown(folder, "postgres")
+    run = lambda *cmd: subprocess.run((["runuser", "-u", "postgres", "--"] if as_root else []) + [str(c) for c in cmd],
+                                      check=True, capture_output=True, text=True, cwd=folder)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run(bindir / "initdb", "-D", folder / "cluster", "-U", "examdash", "--auth=trust", "-E", "UTF8")
+    run(bindir / "pg_ctl", "-D", folder / "cluster", "-l", folder / "server.log", "-w", "start",
+        "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1")
+    try:
+        run(bindir / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "examdash", "examdash")
+        yield f"postgresql://examdash@127.0.0.1:{port}/examdash"
+    finally:
+        run(bindir / "pg_ctl", "-D", folder / "cluster", "-m", "fast", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_db(postgres, tmp_path, monkeypatch):
+    """A new, empty database on the session's PostgreSQL server, with a data path of its own: the URL of a
+    DuckLake store on a PostgreSQL catalog (EXAMDASH_DATA_PATH set)."""
+    import uuid
+
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(postgres, autocommit=True) as c:
+        c.execute(f"create database {name}")  # a name made here, not input
+    monkeypatch.setenv("EXAMDASH_DATA_PATH", str(tmp_path / "lake_data"))
+    return postgres.rsplit("/", 1)[0] + "/" + name

@@ -46,6 +46,8 @@ CONFINED = {
     "streamlit": {"web", "pages"},
     "plotly": {"web"},
     "argon2": {"domain"},
+    "psycopg": {"store"},  # the application database on a PostgreSQL deployment (store/appdb.py)
+    "starlette": {"web", "pages"},  # the plain HTTP routes (web/lookup_route.py) and serve.py
 }
 
 

@@ -16,8 +16,9 @@ def add(sub) -> None:
     r = sub.add_parser("restore", help="从 backup 目录恢复数据库")
     r.add_argument("dir", type=Path)
     r.add_argument("--force", action="store_true", help="覆盖已存在的数据库中的数据")
-    m = sub.add_parser("maintain", help="DuckLake 维护：删除早于若干天的快照及只被它们使用的数据文件")
-    m.add_argument("--keep-days", type=int, default=30, help="保留最近多少天的快照（默认 30）")
+    m = sub.add_parser("maintain", help="DuckLake 维护：删除早于若干天的快照及只被它们使用的数据文件（应用每小时自动运行一次）")
+    m.add_argument("--keep-days", type=float, default=None,
+                   help="保留最近多少天的快照（默认取 EXAMDASH_SNAPSHOT_KEEP_DAYS，未设置时为 14）")
     c = sub.add_parser("convert", help="把一个 DuckDB 数据库文件（.duckdb）的数据转换进当前存储（DuckLake）")
     c.add_argument("file", type=Path)
     c.add_argument("--force", action="store_true", help="目标存储已有数据时，整体替换")
@@ -49,15 +50,21 @@ def run_restore(args, path: Path) -> int:
 
 
 def run_maintain(args, path) -> int:
-    if args.keep_days < 1:
-        print("错误：--keep-days 至少为 1", file=sys.stderr)
+    from examdash.store import maintenance
+
+    keep = maintenance.keep_days_setting() if args.keep_days is None else args.keep_days
+    if keep < 0:
+        print("错误：--keep-days 不能为负数", file=sys.stderr)
         return 2
     con = db.connect(path)
     try:
-        expired, removed = db.maintain(con, args.keep_days)
+        done = db.maintain(con, keep)
     finally:
         con.close()
-    print(f"已删除 {expired} 个早于 {args.keep_days} 天的快照和 {removed} 个不再使用的数据文件")
+    print(f"已删除 {done['snapshots_expired']} 个早于 {keep:g} 天的快照和 {done['files_deleted']} 个不再使用的数据文件")
+    catalog = f"，目录文件 {done['catalog_bytes']:,} 字节" if "catalog_bytes" in done else ""
+    print(f"现有 {done['snapshots']} 个快照、{done['data_files']} 个数据文件（{done['data_bytes']:,} 字节）{catalog}；"
+          f"用时 {done['seconds']:.1f} 秒")
     return 0
 
 

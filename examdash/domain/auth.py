@@ -258,8 +258,9 @@ def _throttle_row(app, kind: str, key: str, run=None) -> tuple | None:
 
 def _set_throttle(run, kind: str, key: str, failures: int, now: dt.datetime, locked_until: dt.datetime | None,
                   first: dt.datetime | None = None) -> None:
-    run("delete from throttle where kind = :k and key = :v", {"k": kind, "v": key})
-    run("insert into throttle (kind, key, failures, first_at, last_at, locked_until) values (:k, :v, :f, :first, :t, :l)",
+    run("insert into throttle (kind, key, failures, first_at, last_at, locked_until) values (:k, :v, :f, :first, :t, :l) "
+        "on conflict (kind, key) do update set failures = excluded.failures, first_at = excluded.first_at, "
+        "last_at = excluded.last_at, locked_until = excluded.locked_until",
         {"k": kind, "v": key, "f": failures, "first": appdb.stamp(first or now), "t": appdb.stamp(now),
          "l": appdb.stamp(locked_until)})
 

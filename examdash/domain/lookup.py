@@ -209,16 +209,6 @@ def _live(row, now: dt.datetime) -> int:
     return row[0]
 
 
-def _bump(run, kind: str, key: str, row, now: dt.datetime, limit: int | None) -> int:
-    failures = _live(row, now) + 1
-    first = row[1] if row is not None and _live(row, now) else now
-    locked = now + LOCK if limit is not None and failures >= limit else None
-    run("delete from throttle where kind = :k and key = :v", {"k": kind, "v": key})
-    run("insert into throttle (kind, key, failures, first_at, last_at, locked_until) values (:k, :v, :f, :first, :t, :l)",
-        {"k": kind, "v": key, "f": failures, "first": appdb.stamp(first), "t": appdb.stamp(now), "l": appdb.stamp(locked)})
-    return failures
-
-
 def _refusal(client_row, global_row, now: dt.datetime) -> dt.datetime | None:
     """Until when the client is refused, or None."""
     if client_row is None:
@@ -253,8 +243,8 @@ def find(con, ticket, id_number, client: str | None) -> list[Found]:
         else:
             if not found:
                 if client != auth.LOCAL:
-                    _bump(run, "lookup_client", client, client_row, now, CLIENT_MAX)
-                _bump(run, "lookup_global", "all", global_row, now, None)
+                    app.bump("lookup_client", client, now, WINDOW, CLIENT_MAX, LOCK, run=run)
+                app.bump("lookup_global", "all", now, WINDOW, None, LOCK, run=run)
             app.record(now, ANSWERING_ROLE, "candidate_lookup", target, detail, run=run)
     if until is not None:
         minutes = max(1, int((until - now).total_seconds() // 60) + 1)

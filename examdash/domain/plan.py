@@ -178,6 +178,18 @@ def _contact(raw, path) -> Contact | None:
     return Contact(**{k: str(v).strip() for k, v in raw.items()})
 
 
+_CURRENT: dict[str, tuple[int, Plan]] = {}
+
+
+def current(path: Path = EXAM_PLAN) -> Plan:
+    """load_plan, read again only when the file changed (for code that runs on every request)."""
+    mtime = Path(path).stat().st_mtime_ns
+    hit = _CURRENT.get(str(path))
+    if hit is None or hit[0] != mtime:
+        hit = _CURRENT[str(path)] = (mtime, load_plan(path))
+    return hit[1]
+
+
 def _todos(raw, path, stages: set[str]) -> tuple[Todo, ...]:
     if not isinstance(raw, dict):
         raise PlanError(f"{path} [todos]：应为「阶段名 = [ {{ who = ..., text = ... }}, ... ]」")

@@ -31,6 +31,7 @@ import re
 import secrets
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,6 +75,7 @@ class AppDb:
         self._local = threading.local()
         self._ready = threading.Lock()
         self._made = False
+        self._secrets: dict[str, bytes] = {}
 
     def describe(self) -> str:
         return self.target if self.kind == "sqlite" else f"PostgreSQL 模式 {SCHEMA}"
@@ -87,7 +89,16 @@ class AppDb:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # personal data: never world-readable
             c = sqlite3.connect(path, timeout=30, isolation_level=None)
-            c.execute("pragma journal_mode=wal")
+            deadline = time.monotonic() + 30
+            # WAL is a property of the file, set once by whoever opens it first; switching needs the file to
+            # itself, and SQLite does not wait for that with its busy timeout: retry while another opener has it.
+            while c.execute("pragma journal_mode").fetchone()[0] != "wal":
+                try:
+                    c.execute("pragma journal_mode=wal")
+                except sqlite3.OperationalError:
+                    if time.monotonic() > deadline:
+                        raise
+                    threading.Event().wait(0.05)
             c.execute("pragma synchronous=normal")  # WAL: a crash may lose the last commits, never corrupts
             return c
         import psycopg  # only a PostgreSQL deployment needs it
@@ -177,28 +188,47 @@ class AppDb:
         return user, int(epoch), parse(last_seen), parse(expires), parse(revoked), reason
 
     def secret(self, name: str) -> bytes:
-        """A random 32-byte key of this store, made on first use (the same in every process)."""
-        found = self.rows("select value from app_meta where key = :k", {"k": name})
-        if found:
-            return bytes.fromhex(found[0][0])
-        with self.transaction() as run:
-            again = run("select value from app_meta where key = :k", {"k": name})
-            if again:
-                return bytes.fromhex(again[0][0])
-            made = secrets.token_hex(32)
-            run("insert into app_meta (key, value) values (:k, :v)", {"k": name, "v": made})
-        return bytes.fromhex(made)
+        """A random 32-byte key of this store, made on first use (the same in every process; kept in memory
+        once read: a key never changes)."""
+        if name in self._secrets:
+            return self._secrets[name]
+        with self.transaction() as run:  # two processes making it at once: the first insert wins
+            run("insert into app_meta (key, value) values (:k, :v) on conflict (key) do nothing",
+                {"k": name, "v": secrets.token_hex(32)})
+            found = run("select value from app_meta where key = :k", {"k": name})
+        self._secrets[name] = bytes.fromhex(found[0][0])
+        return self._secrets[name]
 
     def claim(self, name: str, now: dt.datetime, every: dt.timedelta) -> bool:
         """Whether this caller may do the periodic job `name` now: at most one caller (of any process or
-        machine) per `every`. The lease is taken in one transaction, so two callers never both get it."""
+        machine) per `every`. One statement takes the lease (an upsert that only moves a lease older than
+        `every`), so two callers never both get it, on SQLite or PostgreSQL."""
         with self.transaction() as run:
-            found = run("select value from app_meta where key = :k", {"k": f"lease:{name}"})
-            if found and parse(found[0][0]) + every > now:
-                return False
-            run("delete from app_meta where key = :k", {"k": f"lease:{name}"})
-            run("insert into app_meta (key, value) values (:k, :v)", {"k": f"lease:{name}", "v": stamp(now)})
-        return True
+            won = run("insert into app_meta (key, value) values (:k, :v) on conflict (key) do update "
+                      "set value = excluded.value where app_meta.value <= :due returning key",
+                      {"k": f"lease:{name}", "v": stamp(now), "due": stamp(now - every)})
+        return bool(won)
+
+    def bump(self, kind: str, key: str, now: dt.datetime, window: dt.timedelta, limit: int | None,
+             lock: dt.timedelta, run=None) -> int:
+        """Count one failure of a throttle key in one statement (an upsert: concurrent failures of any
+        process all count, none fails): the count starts again once the window since the first failure has
+        passed or a lock has been served; past `limit` the key is locked for `lock`. Returns the count."""
+        params = {"k": kind, "v": key, "now": stamp(now), "since": stamp(now - window),
+                  "limit": limit if limit is not None else 2**31 - 1, "until": stamp(now + lock)}
+        live = "(throttle.first_at > :since and (throttle.locked_until is null or throttle.locked_until > :now))"
+        sql = ("insert into throttle (kind, key, failures, first_at, last_at, locked_until) "
+               "values (:k, :v, 1, :now, :now, case when 1 >= :limit then :until end) "
+               "on conflict (kind, key) do update set "
+               f"failures = case when {live} then throttle.failures + 1 else 1 end, "
+               f"first_at = case when {live} then throttle.first_at else :now end, "
+               "last_at = :now, "
+               f"locked_until = case when (case when {live} then throttle.failures + 1 else 1 end) >= :limit "
+               "then :until end returning failures")
+        if run is not None:
+            return int(run(sql, params)[0][0])
+        with self.transaction() as run_:
+            return int(run_(sql, params)[0][0])
 
     def events(self, since: dt.datetime | None = None):
         """The request events from `since` (all without it) as an Arrow table, for the audit queries."""

@@ -16,7 +16,8 @@ run never waits about 2 s at 1M rows for it); EXAMDASH_MIRROR=wait makes them wa
 =off reads the lake always. Three versions are kept per process, each in its own file in a temp folder.
 
 Only queries cached by data version use a mirror (web._cached_query); everything that writes, and
-everything read live (the audit log, sessions, accounts), reads the lake itself.
+everything read live (the audit log, accounts), reads the lake itself; sessions and request events live in
+the application database (store/appdb.py).
 """
 
 from __future__ import annotations

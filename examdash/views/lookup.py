@@ -50,7 +50,7 @@ def _rows(f: lookup.Found) -> list[tuple[str, str]]:
 
 
 def _contact() -> str:
-    found = plan.load_plan().contact
+    found = plan.current().contact
     return found.line() if found is not None else ""
 
 

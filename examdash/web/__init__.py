@@ -27,7 +27,7 @@ import streamlit as st
 from examdash import config
 from examdash.domain import auth, rules, sessions
 from examdash.domain.auth import User
-from examdash.store import db, queries
+from examdash.store import db, maintenance, queries
 from examdash.web import cookies
 
 USER_KEY = "_examdash_user"
@@ -52,7 +52,9 @@ class SessionGuard:
 
 @st.cache_resource(show_spinner=False)
 def _connection(path: str):
-    return db.connect(path)
+    con = db.connect(path)
+    maintenance.start(con)  # the lake's old snapshots expire on their own (one process at a time, store/maintenance.py)
+    return con
 
 
 def con():

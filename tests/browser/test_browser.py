@@ -14,7 +14,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import duckdb
 import openpyxl
 import pandas as pd
 import pytest
@@ -23,7 +22,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from examdash import demo
 from examdash.demo import DEMO_PASSWORD
-from examdash.store import db
+from examdash.store import db, lake
 from examdash.web import navigation
 
 pytestmark = pytest.mark.browser
@@ -165,6 +164,11 @@ def _server_rows(server, sql: str, params: dict | None = None) -> list[tuple]:
         return con.execute(sql, params or {}).fetchall()
     finally:
         con.close()
+
+
+def _server_app_rows(server, sql: str, params: dict | None = None) -> list[tuple]:
+    """Rows of the running app's application database (web sessions, request events), read beside it."""
+    return db.app_of(lake.resolve(server["db"])).rows(sql, params or {})
 
 
 def test_staff_opens_every_page_with_screenshots(server, browser):
@@ -407,13 +411,10 @@ def test_school_files_two_review_requests_after_confirming(server, browser):
 def _server_audit(server, page, action: str, after: int, username: str) -> list[tuple]:
     """The audit rows of `action` by `username` after audit id `after`, waiting until there is one: the
     server writes it when it handles the click, a moment after the browser sent it."""
-    sql = ("select audit_id, target, detail from audit_log where action = $a and actor = $u and audit_id > $n "
-           "order by audit_id")
+    sql = ("select event_id, target, detail from request_events where action = :a and actor = :u and event_id > :n "
+           "order by event_id")
     for _ in range(300):
-        try:
-            found = _server_rows(server, sql, {"a": action, "u": username, "n": after})
-        except duckdb.Error:  # read while the server was writing: read again
-            found = []
+        found = _server_app_rows(server, sql, {"a": action, "u": username, "n": after})
         if found:
             return found
         page.wait_for_timeout(200)
@@ -430,7 +431,7 @@ def _status(url: str) -> int:
 
 
 def _last_audit_id(server) -> int:
-    return _server_rows(server, "select coalesce(max(audit_id), 0) from audit_log")[0][0]
+    return _server_app_rows(server, "select coalesce(max(event_id), 0) from request_events")[0][0]
 
 
 def _unmasked_score_page(server, browser, username="staff"):
@@ -476,7 +477,8 @@ def test_a_download_after_the_account_is_disabled_or_its_password_reset_is_refus
     staff.get_by_role("button", name="下载 .csv").first.click()
     refused = _server_audit(server, staff, "download_refused", mark, "staff")
     assert "账号已停用" in refused[0][2]
-    assert not _server_rows(server, "select 1 from audit_log where action = 'download' and audit_id > $n", {"n": mark})
+    assert not _server_app_rows(server, "select 1 from request_events where action = 'download' and event_id > :n",
+                                {"n": mark})
 
     main.get_by_role("button", name="启用").click()
     expect(main.get_by_text("账号 staff 已启用")).to_be_visible()
@@ -507,7 +509,8 @@ def test_a_download_after_the_idle_timeout_is_refused(brief_server, browser):
     page.wait_for_timeout(10_000)  # longer than the 9 idle seconds this server allows
     page.get_by_role("button", name="下载 .csv").first.click()
     assert "会话已超时" in _server_audit(server, page, "download_refused", mark, "staff")[0][2]
-    assert not _server_rows(server, "select 1 from audit_log where action = 'download' and audit_id > $n", {"n": mark})
+    assert not _server_app_rows(server, "select 1 from request_events where action = 'download' and event_id > :n",
+                                {"n": mark})
     page.reload()  # the browser's web session has expired too: a reload asks for the login
     _settled(page)
     expect(page.get_by_label("密码")).to_be_visible()
@@ -533,9 +536,9 @@ def test_a_session_survives_a_reload_and_a_new_tab_until_logout(server, browser)
     expect(tab.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="级别")).to_have_value("中级")
     # the store knows the token only by its hash
     mine = hashlib.sha256(cookie["value"].encode()).hexdigest()
-    assert _server_rows(server, "select username from web_sessions where token_hash = $h and revoked_at is null",
+    assert _server_app_rows(server, "select username from web_sessions where token_hash = :h and revoked_at is null",
                         {"h": mine}) == [("staff",)]
-    assert not _server_rows(server, "select 1 from web_sessions where token_hash = $t", {"t": cookie["value"]})
+    assert not _server_app_rows(server, "select 1 from web_sessions where token_hash = :t", {"t": cookie["value"]})
     # logout in one tab ends the other tab's session at its next page run, and a reload stays signed out
     page.get_by_role("button", name="退出登录").click()
     _settled(page)
@@ -547,7 +550,8 @@ def test_a_session_survives_a_reload_and_a_new_tab_until_logout(server, browser)
         p.reload()
         _settled(p)
         expect(p.get_by_label("密码")).to_be_visible()
-    assert not _server_rows(server, "select 1 from web_sessions where token_hash = $h and revoked_at is null", {"h": mine})
+    assert not _server_app_rows(server, "select 1 from web_sessions where token_hash = :h and revoked_at is null",
+                                {"h": mine})
     # another browser (no cookie of this one) was never signed in
     other = _page(browser)
     other.goto(f"{server['url']}/attendance")
@@ -585,33 +589,42 @@ def test_a_hostile_upload_fails_alone(real_server, browser, tmp_path):
         p.context.close()
 
 
-def test_a_candidate_looks_up_their_result_without_an_account(server, browser):
-    ticket, id_no, name = _server_rows(server, "select ticket_no, id_no, name from results where batch_code = '2023-1' "
-                                               "and passed order by ticket_no desc limit 1")[0]
+def test_a_candidate_on_a_phone_looks_up_their_result_through_the_plain_page(server, browser):
+    """/lookup is a plain HTTP page (no Streamlit session): a phone-sized browser follows the signed-out
+    menu's link, types the ticket and the full ID number (a lower-case x is fine) and sees the result."""
+    ticket, id_no, name, total = _server_rows(
+        server, "select ticket_no, id_no, name, total::double from results where batch_code = '2023-1' and passed "
+                "and ticket_no is not null order by ticket_no desc limit 1")[0]
     page = _page(browser)
     page.goto(server["url"])
     _settled(page)
-    page.locator('[data-testid="stSidebar"]').get_by_text("考生成绩查询").click()  # the signed-out menu
-    _settled(page)
-    expect(page.get_by_role("heading", name="考生成绩查询")).to_be_visible()
-    assert _cut_metrics(page) == []
-
-    def ask(t: str, tail: str) -> None:
-        page.get_by_role("textbox", name="准考证号").fill(t)
-        page.get_by_role("textbox", name="身份证号后 6 位").fill(tail)
-        page.get_by_role("button", name="查询").click()
-        _settled(page)
-
-    ask(ticket, id_no[-6:])
-    result = page.locator('[data-testid="stDataFrame"]')
-    expect(result).to_have_count(1)
-    expect(page.get_by_text("姓名已部分隐去")).to_be_visible()
-    page.screenshot(path=str(SHOTS / "lookup.png"), full_page=True)
-    assert name not in page.content()  # the name is masked
-    ask(ticket, "000000" if id_no[-6:] != "000000" else "111111")
-    expect(page.get_by_text("未查到成绩")).to_be_visible()
-    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(0)
+    link = page.locator('[data-testid="stSidebar"]').get_by_role("link", name="考生成绩查询")
+    assert link.get_attribute("href").endswith("/lookup")  # the signed-out menu links to the plain page
     page.context.close()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", java_script_enabled=False)
+    phone = context.new_page()
+    phone.goto(server["url"] + "/lookup")
+    expect(phone.get_by_role("heading", name="考生成绩查询")).to_be_visible()
+    expect(phone.get_by_text("400-081-0003")).to_be_visible()
+
+    def ask(t: str, number: str) -> None:
+        phone.get_by_label("准考证号").fill(t)
+        phone.get_by_label("身份证号（18 位）").fill(number)
+        phone.get_by_role("button", name="查询").click()
+        phone.wait_for_load_state()
+
+    ask(ticket, id_no.lower())
+    expect(phone.get_by_role("heading", name="查询结果")).to_be_visible()
+    expect(phone.get_by_text(f"{total:.1f}", exact=True)).to_be_visible()
+    expect(phone.get_by_text("姓名已部分隐去")).to_be_visible()
+    assert name not in phone.content()  # the name is masked
+    box = phone.get_by_role("button", name="查询").bounding_box()
+    assert box is not None and box["width"] <= 390  # the form fits the phone's width
+    phone.screenshot(path=str(SHOTS / "lookup_phone.png"), full_page=True)
+    ask(ticket, id_no[:-1] + ("0" if id_no[-1] != "0" else "1"))
+    expect(phone.get_by_text("未查到成绩")).to_be_visible()
+    context.close()
 
 
 def test_a_site_account_sees_its_site_only(server, browser):

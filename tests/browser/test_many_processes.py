@@ -42,36 +42,6 @@ def browser():
         b.close()
 
 
-def _pg_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not found:
-        pytest.fail("PostgreSQL is missing: `make test` installs Debian's postgresql package (apt-get install postgresql)")
-    return found[-1].parent
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """A PostgreSQL server of its own: a new cluster in a temp folder on a free port (run as the
-    `postgres` user when the tests run as root, which initdb refuses), stopped and removed afterwards."""
-    bindir = _pg_bin()
-    folder = Path(tempfile.mkdtemp(prefix="examdash-pg-"))
-    as_root = os.geteuid() == 0
-    if as_root:
-        shutil.chown(folder, "postgres")
-    run = lambda *cmd: subprocess.run((["runuser", "-u", "postgres", "--"] if as_root else []) + [str(c) for c in cmd],
-                                      check=True, capture_output=True, text=True, cwd=folder)
-    port = _free_port()
-    run(bindir / "initdb", "-D", folder / "cluster", "-U", "examdash", "--auth=trust", "-E", "UTF8")
-    run(bindir / "pg_ctl", "-D", folder / "cluster", "-l", folder / "server.log", "-w", "start",
-        "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1")
-    try:
-        run(bindir / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "examdash", "examdash")
-        yield f"postgresql://examdash@127.0.0.1:{port}/examdash"
-    finally:
-        run(bindir / "pg_ctl", "-D", folder / "cluster", "-m", "fast", "-w", "stop")
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def _cli(store: str, env: dict, *args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "examdash", "--db", store, *map(str, args)], cwd=ROOT,
                           env={**os.environ, **env, "PYTHONIOENCODING": "utf-8"}, capture_output=True, text=True,

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 import pytest
-from helpers import rows, scalar
+from helpers import app_rows, rows, scalar
 
 from examdash import demo
 from examdash.domain import auth, certificates, reviews
@@ -51,7 +51,7 @@ def test_paper_requests_are_refused_before_the_window_ends_and_for_staff(fresh_d
     with pytest.raises(certificates.CertificateError, match="权限已变更"):
         certificates.request_paper(fresh_db, forged, BATCH, 1)
     assert not rows(fresh_db, "select 1 from paper_certificate_requests")
-    refused = rows(fresh_db, "select detail from audit_log where action = 'paper_certificates_refused'")
+    refused = app_rows(fresh_db, "select detail from request_events where action = 'paper_certificates_refused'")
     assert len(refused) == 8
 
 

@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 from helpers import (
     BATCH,
+    app_rows,
+    lake_snapshots,
     find_line,
     retire_demo_passwords,
     rows,
@@ -88,6 +90,12 @@ def audit_actions(con, after: int = 0) -> list[tuple]:
     """Audited actions after audit_id `after` (the demo database already holds the demo's reviews)."""
     return rows(con, "select action, actor, target, detail from audit_log where audit_id > $a order by audit_id",
                 {"a": after})
+
+
+def refusals(con) -> list[tuple]:
+    """Refused review actions: request events of the application database (no lake snapshot)."""
+    return app_rows(con, "select action, actor, target, detail from request_events where action = 'review_refused' "
+                         "order by event_id")
 
 
 def review_tables(con) -> dict:
@@ -169,7 +177,7 @@ def test_a_school_cannot_name_another_schools_candidate(fresh_db, monkeypatch):
     with pytest.raises(reviews.ReviewError, match="权限已变更"):
         reviews.file_request(con, forged, BATCH, [(other_ticket, "理论", None)])
     assert review_tables(con) == before
-    refused = [r for r in audit_actions(con) if r[0] == "review_refused"]
+    refused = refusals(con)
     assert len(refused) == 3 and all(r[1] == leader.username for r in refused)
     assert other_ticket in refused[0][3] and "不是本校" in refused[0][3]
 
@@ -284,14 +292,15 @@ def test_a_second_decision_on_a_closed_item_is_refused(fresh_db, monkeypatch):
     with pytest.raises(reviews.ReviewError, match="已是「复核中」"):
         reviews.start_review(con, staff, i2)
     before = review_tables(con)
-    version_before = db.data_version(con)
+    version_before, snapshots = db.data_version(con), lake_snapshots(con)
     for outcome, kw in (("维持", {}), ("更正", {"theory": 90, "practical": 90}), ("驳回", {})):
         with pytest.raises(reviews.ReviewError, match="最终结论，不能再次处理"):
             reviews.decide(con, staff, i1, outcome, "再议", **kw)
     with pytest.raises(reviews.ReviewError, match="最终结论"):
         reviews.start_review(con, staff, i1)
     assert review_tables(con) == before
-    assert db.data_version(con) > version_before  # the refusals are logged (and shown to staff)
+    assert db.data_version(con) == version_before  # the refusals are request events: no lake write, no new version
+    assert lake_snapshots(con) == snapshots
     refused = queries.run(con, "review_refusals", {"batch": BATCH})
     assert (refused.reason.str.contains("最终结论")).sum() == 4
     assert scalar(con, "select status from review_items where item_id = $i", {"i": i1}) == "驳回"
@@ -326,9 +335,9 @@ def test_every_write_is_audited_and_bumps_the_data_version(fresh_db, monkeypatch
     step(lambda: reviews.sign_off(con, leader, BATCH))
     log = rows(con, "select action, actor, target from audit_log where audit_id > $a order by audit_id", {"a": start})
     assert [a for a, _, _ in log] == ["review_file", "review_add_items", "review_start", "review_decide", "review_decide",
-                                      "review_refused", "signoff", "signoff"]
-    assert [w for _, w, _ in log] == ["schooltest", "schooltest", "staff", "staff", "staff", "schooltest", "staff",
-                                      "schooltest"]
+                                      "signoff", "signoff"]
+    assert [w for _, w, _ in log] == ["schooltest", "schooltest", "staff", "staff", "staff", "staff", "schooltest"]
+    assert [(a, w) for a, w, *_ in refusals(con)] == [("review_refused", "schooltest")]  # a request event, not data
     events = rows(con, "select item_id, actor, from_status, to_status from review_item_events where item_id in ($a, $b) "
                        "order by item_id, rowid", {"a": i1, "b": i2})
     assert events == [(i1, "schooltest", None, "已提交"), (i1, "staff", "已提交", "复核中"), (i1, "staff", "复核中", "维持"),

@@ -12,6 +12,7 @@ import pytest
 from fees_expected import demo_standards, expected_lines, fen, sheet, yuan_metric
 from helpers import (
     app_as,
+    app_rows,
     click_download,
     finish_file_job,
     metrics,
@@ -157,7 +158,8 @@ def test_staff_downloads_are_statements_and_balances_and_are_audited(private_app
     assert "'-" not in text  # negative balances stay numbers, not neutralised text
     # audited when built (the click itself runs nothing on the page)
     statement = statement_file_name(code, table(at, "状态").set_index("院校代码").loc[code, "院校名称"])
-    assert rows(con, "select actor, target from audit_log where action = 'download' order by audit_id desc limit 2") \
+    assert app_rows(con, "select actor, target from request_events where action = 'download' order by event_id desc "
+                         "limit 2") \
         == [("staff", "费用余额_全部批次.csv"), ("staff", statement)]
 
 

@@ -9,7 +9,7 @@ import re
 import threading
 
 import openpyxl
-from helpers import click_download, finish_file_job, held_until, page_as, sign_in
+from helpers import app_rows, click_download, finish_file_job, held_until, page_as, sign_in
 
 from examdash import web
 from examdash.store import db
@@ -34,8 +34,8 @@ def test_a_build_runs_beside_the_page_and_is_offered_for_its_filters_and_data(pr
     button = finish_file_job_waiting(at, job)
     data = click_download(deferred, button)
     assert data[:2] == b"PK"
-    assert private_app.execute("select target, detail from audit_log where action = 'download' order by audit_id desc "
-                               "limit 1").fetchall()[0][0].endswith(".xlsx")
+    assert app_rows(private_app, "select target, detail from request_events where action = 'download' "
+                                 "order by event_id desc limit 1")[0][0].endswith(".xlsx")
     with db.transaction(private_app) as cur:  # new data: the finished file is not offered any more
         db.bump_version(cur)
     at.run()

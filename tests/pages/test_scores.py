@@ -9,7 +9,7 @@ import re
 import analytics_expected as ex
 import openpyxl
 from analytics_expected import drive, pct
-from helpers import finish_file_job, metrics, page_as, sign_in, table
+from helpers import app_rows, finish_file_job, metrics, page_as, sign_in, table
 
 PAGES = ["app_pages/registrations.py", "app_pages/attendance.py", "app_pages/scores.py"]
 
@@ -50,8 +50,8 @@ def test_scores_page_unmasked_view_and_downloads_are_audited(app_env, demo_db_co
         by_ticket.loc[scores["准考证号"], "name"].map(len).tolist()
 
     def audit_count(action):
-        return demo_db_con.execute("select count(*) from audit_log where action = $a and actor = 'staff'",
-                                   {"a": action}).fetchall()[0][0]
+        return app_rows(demo_db_con, "select count(*) from request_events where action = $a and actor = 'staff'",
+                        {"a": action})[0][0]
 
     before = audit_count("view_unmasked")
     at.checkbox(key="scores_table_unmasked").check().run()
@@ -78,8 +78,8 @@ def test_scores_page_unmasked_view_and_downloads_are_audited(app_env, demo_db_co
     assert audit_count("download") == downloads + 1
     sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
     assert sum(1 for _ in sheet.iter_rows(values_only=True)) == len(d) + 1
-    target, detail = demo_db_con.execute(
-        "select target, detail from audit_log where action = 'download' order by audit_id desc limit 1").fetchall()[0]
+    target, detail = app_rows(
+        demo_db_con, "select target, detail from request_events where action = 'download' order by event_id desc limit 1")[0]
     assert target == "成绩表_2023-1.xlsx"
     assert f'"rows": {len(d)}' in detail and '"masked": false' in detail
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from helpers import ROOT, click_download, retire_demo_passwords, rows, scalar
+from helpers import ROOT, app_rows, app_scalar, click_download, lake_snapshots, retire_demo_passwords, rows, scalar
 from streamlit.testing.v1 import AppTest
 
 from examdash import demo, web
@@ -31,8 +31,9 @@ def run_page(con, page: str, username: str) -> AppTest:
 
 
 def last_audit(con, action: str) -> tuple:
-    return rows(con, "select actor, target, detail from audit_log where action = $a order by audit_id desc limit 1",
-                {"a": action})[0]
+    """The newest request event of `action` (downloads, logouts, refusals: the application database)."""
+    return app_rows(con, "select actor, target, detail from request_events where action = $a order by event_id desc "
+                         "limit 1", {"a": action})[0]
 
 
 # Every page with a download, and who sees it.
@@ -53,10 +54,10 @@ def test_no_page_carries_a_ready_file(private_app, deferred, page, username, mon
     for b in buttons:
         assert b.proto.deferred_file_id and not b.proto.url, b.key
     first = buttons[0]
-    before = scalar(private_app, "select count(*) from audit_log where action = 'download'")
+    before = app_scalar(private_app, "select count(*) from request_events where action = 'download'")
     if not first.proto.disabled:
         assert click_download(deferred, first)
-        assert scalar(private_app, "select count(*) from audit_log where action = 'download'") == before + 1
+        assert app_scalar(private_app, "select count(*) from request_events where action = 'download'") == before + 1
         assert last_audit(private_app, "download")[0] == username
 
 
@@ -125,14 +126,16 @@ def test_a_password_reset_signs_the_open_session_out(private_app):
     auth.reset_password(private_app, "staff", "Brand-new-pass9", "admin")
     at.run()
     assert not at.title and "请先登录" in " ".join(w.value for w in at.warning)
-    assert scalar(private_app, "select count(*) from audit_log where action = 'logout' and detail like '%密码已重置%'") == 1
+    assert app_scalar(private_app, "select count(*) from request_events where action = 'logout' "
+                                   "and detail like '%密码已重置%'") == 1
 
 
 # --- login input, throttling -----------------------------------------------------------------------------
 
 
 def _writes(con) -> tuple:
-    return tuple(scalar(con, f"select count(*) from {t}") for t in ("audit_log", "login_throttle", "client_throttle"))
+    return (scalar(con, "select count(*) from audit_log"), lake_snapshots(con),
+            app_scalar(con, "select count(*) from request_events"), app_scalar(con, "select count(*) from throttle"))
 
 
 @pytest.mark.parametrize("username, password", [("u" * (4 << 20), "whatever1"), ("admin", "p" * 5000),
@@ -162,7 +165,8 @@ def test_a_client_walking_through_user_names_is_locked(fresh_db):
             auth.authenticate(fresh_db, f"user{i:03d}", "guess-1x", client="198.51.100.8", now=t0)
     with pytest.raises(auth.AuthError, match="此处登录失败次数过多"):
         auth.authenticate(fresh_db, "staff", demo.DEMO_PASSWORD["staff"], client="198.51.100.8", now=t0)
-    assert scalar(fresh_db, "select count(*) from login_throttle where client = '198.51.100.8'") == auth.CLIENT_MAX_FAILURES
+    assert app_scalar(fresh_db, "select count(*) from throttle where kind = 'login' and key like '%|198.51.100.8'") \
+        == auth.CLIENT_MAX_FAILURES
     assert auth.authenticate(fresh_db, "staff", demo.DEMO_PASSWORD["staff"], client="192.0.2.21", now=t0)
     later = t0 + dt.timedelta(minutes=auth.LOCK_MINUTES + 1)
     assert auth.authenticate(fresh_db, "staff", demo.DEMO_PASSWORD["staff"], client="198.51.100.8", now=later)
@@ -355,7 +359,7 @@ def test_an_unknown_client_is_never_locked_as_a_whole(fresh_db):
         with pytest.raises(auth.AuthError):
             auth.authenticate(fresh_db, f"user{i:03d}", "guess-1x", client=None, now=t0)
     assert auth.authenticate(fresh_db, "staff", demo.DEMO_PASSWORD["staff"], client=None, now=t0)
-    assert scalar(fresh_db, "select count(*) from client_throttle") == 0
+    assert app_scalar(fresh_db, "select count(*) from throttle where kind = 'login_client'") == 0
 
 
 @pytest.mark.parametrize("name", ["users; drop table users", 'x" or 1=1 --', "score_versions", "1abc", ""])

@@ -9,12 +9,12 @@ import asyncio
 import datetime as dt
 
 import pytest
-from helpers import ROOT, login, rows, scalar
+from helpers import ROOT, app_rows, app_scalar, login, rows, scalar
 from streamlit.testing.v1 import AppTest
 
 from examdash import web
 from examdash.domain import auth, sessions
-from examdash.store import db
+from examdash.store import appdb, db
 from examdash.web import cookies
 
 
@@ -45,13 +45,13 @@ def test_a_new_tab_of_the_browser_is_signed_in_and_logout_ends_every_tab(private
     second.run()  # its next page run
     assert not signed_in(second) and "已退出登录" in " ".join(i.value for i in second.info)
     assert not signed_in(tab())
-    assert scalar(private_app, "select count(*) from web_sessions where revoked_at is null") == 0
+    assert app_scalar(private_app, "select count(*) from web_sessions where revoked_at is null") == 0
 
 
 def test_without_a_cookie_each_tab_signs_in_on_its_own(private_app, monkeypatch):
     monkeypatch.setattr(web, "session_token", lambda: None)
     assert signed_in(login(tab(), "staff")) and not signed_in(tab())
-    assert scalar(private_app, "select count(*) from web_sessions") == 0
+    assert app_scalar(private_app, "select count(*) from web_sessions") == 0
 
 
 def test_another_browser_is_not_signed_in(private_app, monkeypatch):
@@ -79,8 +79,8 @@ def test_a_password_reset_or_disabling_signs_out_every_tab(private_app, browser_
 
 def test_an_idle_browser_session_expires_for_every_tab(private_app, browser_token):
     first = login(tab(), "staff")
-    with db.transaction(private_app) as cur:
-        cur.execute("update web_sessions set expires_at = $t", {"t": db.now(cur) - dt.timedelta(seconds=1)})
+    with db.app(private_app).transaction() as run:
+        run("update web_sessions set expires_at = :t", {"t": appdb.stamp(db.clock(private_app) - dt.timedelta(seconds=1))})
     first.run()
     assert not signed_in(first) and "会话已超时" in " ".join(i.value for i in first.info)
     assert not signed_in(tab())
@@ -91,7 +91,7 @@ def test_a_session_record_of_an_older_password_signs_nobody_in(private_app, brow
     with db.transaction(private_app) as cur:  # the epoch moved on without the record being closed
         cur.execute("update users set session_epoch = session_epoch + 1 where username = 'staff'")
     assert not signed_in(tab())
-    assert rows(private_app, "select revoked_reason from web_sessions") == [("账号密码已重置",)]
+    assert app_rows(private_app, "select revoked_reason from web_sessions") == [("账号密码已重置",)]
 
 
 def test_a_page_run_reads_the_store_state_once_and_checks_the_identity_without_queries(private_app, monkeypatch):
@@ -177,7 +177,14 @@ def test_a_well_formed_token_is_kept_and_only_pages_get_one(monkeypatch):
     assert _request(proxy="https")[0].endswith("; Secure")
 
 
-def test_the_served_entry_point_is_app_py_with_the_middleware():
+def test_the_served_entry_point_is_app_py_with_the_middleware_and_the_lookup_page():
+    import importlib
+
+    from starlette.routing import Route
+
+    serve = importlib.import_module("serve")
     text = (ROOT / "serve.py").read_text(encoding="utf-8")
-    assert 'st.App("app.py", middleware=[Middleware(SessionCookie)])' in text
+    assert 'st.App("app.py", routes=lookup_route.routes, middleware=[Middleware(SessionCookie)])' in text
+    assert [(r.path, sorted(r.methods)) for r in serve.lookup_route.routes if isinstance(r, Route)] == [
+        ("/lookup", ["GET", "HEAD", "POST"])]
     assert "serve.py" in (ROOT / "Makefile").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from helpers import rows, scalar
+from helpers import app_scalar, rows, scalar
 
 from examdash import demo
 from examdash.domain import auth, reviews
@@ -17,9 +17,11 @@ from examdash.views.fees import statement_frames
 
 # Every timestamp column the app writes.
 STAMPS = [("audit_log", "event_at"), ("import_log", "imported_at"), ("users", "created_at"),
-          ("users", "last_login_at"), ("score_versions", "created_at"), ("review_requests", "filed_at"),
+          ("score_versions", "created_at"), ("review_requests", "filed_at"),
           ("review_items", "decided_at"), ("review_item_events", "event_at"), ("signoffs", "signed_at"),
-          ("payment_assignments", "assigned_at"), ("login_throttle", "last_failure_at")]
+          ("payment_assignments", "assigned_at")]
+# ... and of the application database (sessions, throttles, request events), on the same clock.
+APP_STAMPS = [("request_events", "event_at"), ("web_sessions", "created_at"), ("throttle", "last_at")]
 
 
 def test_the_demo_database_lives_on_its_pinned_day(demo_db_path):
@@ -32,6 +34,9 @@ def test_the_demo_database_lives_on_its_pinned_day(demo_db_path):
             latest = scalar(con, f"select max({column})::date from {table}")
             assert latest is None or latest <= pinned, f"{table}.{column}: {latest} after the pinned day {pinned}"
         assert scalar(con, "select min(imported_at)::date from import_log") == pinned
+        for table, column in APP_STAMPS:
+            latest = app_scalar(con, f"select max({column}) from {table}")
+            assert latest is None or latest.date() <= pinned, f"{table}.{column}: {latest} after the pinned day {pinned}"
     finally:
         con.close()
 
@@ -62,7 +67,7 @@ def test_every_write_on_a_pinned_day_is_stamped_on_that_day(fresh_db, monkeypatc
     auth.authenticate(fresh_db, "staff", demo.DEMO_PASSWORD["staff"])
     assert scalar(fresh_db, "select decided_at::date from review_items where item_id = $i", {"i": item}) == day
     assert scalar(fresh_db, "select max(created_at)::date from score_versions where ticket_no = $t", {"t": ticket}) == day
-    assert scalar(fresh_db, "select last_login_at::date from users where username = 'staff'") == day
+    assert app_scalar(fresh_db, "select max(event_at) from request_events where action = 'login'").date() == day
     stamped = {r[0] for r in rows(fresh_db, "select event_at::date from audit_log where audit_id > $m", {"m": mark})}
     assert stamped == {day}
 

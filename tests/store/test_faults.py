@@ -160,7 +160,7 @@ def test_backup_and_restore_round_trip_every_table(db_copy, tmp_path, snapshot_o
     assert r.returncode == 0, r.stderr
     original, copy = snapshot_of(db_copy), snapshot_of(restored)
     assert set(original) == set(copy) and len(original) >= 20
-    for table in set(original) - {"audit_log", "meta", "web_sessions", "schema_migrations", "id_counters"}:
+    for table in set(original) - {"audit_log", "meta", "schema_migrations", "id_counters"}:
         assert original[table] == copy[table], table
     assert [r[0] for r in copy["schema_migrations"]] == [r[0] for r in original["schema_migrations"]]
     # the restore is one more audited event; the data version moved on (every cache rebuilds)
@@ -169,7 +169,6 @@ def test_backup_and_restore_round_trip_every_table(db_copy, tmp_path, snapshot_o
     version = lambda rows: [r for r in rows if r[0] == "data_version"]
     assert [r for r in copy["meta"] if r not in version(copy["meta"])] == [r for r in original["meta"] if r not in version(original["meta"])]
     assert int(version(copy["meta"])[0][1]) > int(version(original["meta"])[0][1])
-    assert [r[:8] for r in copy["web_sessions"]] == [r[:8] for r in original["web_sessions"]]
     # restoring over an existing database needs --force; a backup folder must hold a backup
     assert run("--db", str(restored), "restore", str(backup)).returncode == 2
     assert run("--db", str(restored), "restore", str(tmp_path)).returncode == 2

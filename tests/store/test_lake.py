@@ -245,7 +245,7 @@ def test_maintain_keeps_the_data_and_is_audited(real_store, tmp_path):
     assert "个早于 1 天的快照" in done.stdout
     con = db.connect(real_store, read_only=True)
     assert scalar(con, "select count(*) from registrations") == before
-    assert rows(con, "select actor, action from audit_log order by audit_id desc limit 1") == [("命令行", "maintain")]
+    assert db.app(con).rows("select actor, action from request_events where action = 'maintain'") == [("命令行", "maintain")]
     con.close()
     native = tmp_path / "plain.duckdb"
     db.connect(native).close()

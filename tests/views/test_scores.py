@@ -9,7 +9,7 @@ import analytics_expected as ex
 import openpyxl
 import pandas as pd
 import pytest
-from helpers import BATCH
+from helpers import BATCH, app_rows
 
 from examdash import demo
 from examdash.domain import ids
@@ -157,12 +157,11 @@ def test_deferred_download_audits_when_built_as_the_user_who_clicked(fresh_db, m
                          {"filters": f.describe(), "masked": True, "format": "csv"})
     monkeypatch.setattr(web, "current_user", lambda: None)  # the session is gone when the click comes
     monkeypatch.setattr(web, "scope", lambda: pytest.fail("scope read outside the script"))
-    before = fresh_db.execute("select count(*) from audit_log").fetchone()[0]
+    before = app_rows(fresh_db, "select count(*) from request_events")[0][0]
     sheet = csv_frame(build())
     assert len(sheet) == counts[own] and set(sheet["院校代码"]) == {own}
-    rows = fresh_db.execute(
-        "select actor, action, target, detail from audit_log order by event_at desc limit 1").fetchone()
-    assert fresh_db.execute("select count(*) from audit_log").fetchone()[0] == before + 1
+    rows = app_rows(fresh_db, "select actor, action, target, detail from request_events order by event_id desc limit 1")[0]
+    assert app_rows(fresh_db, "select count(*) from request_events")[0][0] == before + 1
     actor, action, target, detail = rows
     assert (actor, action) == ("school1", "download")
     assert target == scores.score_download_name(Filters(BATCH), "csv")
