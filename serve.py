@@ -9,7 +9,8 @@ reload or a new tab asks for the login again (there is no session cookie) and /l
 import streamlit as st
 from starlette.middleware import Middleware
 
-from examdash.web import lookup_route
+from examdash.web import lookup_route, tcp
 from examdash.web.cookies import SessionCookie
 
+tcp.install()  # kept-alive responses without the 40 ms delayed-ACK wait (examdash/web/tcp.py)
 app = st.App("app.py", routes=lookup_route.routes, middleware=[Middleware(SessionCookie)])

@@ -218,10 +218,18 @@ def app(con) -> appdb.AppDb:
     return app_of(store_of(con))
 
 
+_APPS: dict[lake.Store, appdb.AppDb] = {}
+
+
 def app_of(store: lake.Store) -> appdb.AppDb:
-    if store.kind == "postgres":
-        return appdb.at("postgres", store.catalog)
-    return appdb.at("sqlite", str(appdb.sqlite_path(store.catalog)))
+    found = _APPS.get(store)
+    if found is None:
+        if store.kind == "postgres":
+            found = appdb.at("postgres", store.catalog)
+        else:
+            found = appdb.at("sqlite", str(appdb.sqlite_path(store.catalog)))
+        _APPS[store] = found
+    return found
 
 
 @dataclass(frozen=True)
@@ -310,6 +318,17 @@ def lake_state(con) -> LakeState:
         return state
     finally:
         reading.release()
+
+
+def lake_state_kept(con) -> LakeState | None:
+    """The lake's state as lake_state would give it without reading the lake, or None when it would read
+    (for callers that answer on the event loop when nothing needs reading, and hand off otherwise)."""
+    store = store_of(con)
+    stamp = change_stamp(con) if store.kind == "sqlite" else None  # a PostgreSQL stamp is a query: hand off
+    hit = _LAKE_STATES.get(store.catalog)
+    if stamp is None or hit is None or hit[0] != stamp or time.monotonic() - hit[1] >= LAKE_STATE_TTL:
+        return None
+    return hit[2]
 
 
 def _read_lake_state(con) -> LakeState:

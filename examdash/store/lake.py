@@ -100,7 +100,10 @@ def catalog_stamp(store: Store) -> tuple | None:
             continue
         except OSError:
             return None
-        stamp.append((st.st_size, st.st_mtime_ns, st.st_ino))
+        # An empty log is no log: DuckDB's SQLite creates it when it opens the catalog and removes it when it
+        # closes, so a read would otherwise change the stamp it is checked against (measured: every request
+        # read the state again, back to back, under load).
+        stamp.append((st.st_size, st.st_mtime_ns, st.st_ino) if st.st_size else None)
     return tuple(stamp)
 
 

@@ -57,9 +57,24 @@ def _connection(path: str):
     return con
 
 
+_CONNECTIONS: dict[str, object] = {}
+
+
 def con():
-    """One DuckDB connection per process (every query runs on its own cursor)."""
-    return _connection(str(config.db_path()))
+    """One DuckDB connection per process (every query runs on its own cursor). Kept in a dict in front of
+    st.cache_resource, whose lookup (hashing its arguments, reading the function's signature) took a
+    quarter of a candidate lookup's time."""
+    path = str(config.db_path())
+    found = _CONNECTIONS.get(path)
+    if found is None:
+        found = _CONNECTIONS[path] = _connection(path)
+    return found
+
+
+def forget_connections() -> None:
+    """Open a new connection at the next con() (tests that move a store under the same path)."""
+    _CONNECTIONS.clear()
+    _connection.clear()
 
 
 # --- the page run: one read of the store's state, one identity check -------------------------------------

@@ -17,6 +17,7 @@ from examdash import config
 from examdash.domain import sessions
 
 COOKIE = "examdash_session"
+NO_SESSION = frozenset({"/lookup"})  # plain HTTP pages that no Streamlit session serves: no session token
 
 
 def token_from_header(cookie_header: str | None) -> str | None:
@@ -53,7 +54,7 @@ class SessionCookie:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD") or scope.get("path") in NO_SESSION:
             await self.app(scope, receive, send)
             return
         header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"cookie"), None)

@@ -80,9 +80,9 @@ def app(fresh_db_path, monkeypatch):
     monkeypatch.setenv("EXAMDASH_DB", str(fresh_db_path))
     monkeypatch.setenv("EXAMDASH_TODAY", "2023-06-14")
     monkeypatch.delenv("EXAMDASH_TRUST_PROXY", raising=False)
-    web._connection.clear()
+    web.forget_connections()
     yield Starlette(routes=lookup_route.routes)
-    web._connection.clear()
+    web.forget_connections()
 
 
 @pytest.fixture
