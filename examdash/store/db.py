@@ -159,6 +159,7 @@ def transaction(con):
             raise DbError(f"写入时数据已被另一处（另一台机器上的进程）修改，本次操作未写入，请重试。（{exc}）") from exc
         finally:
             cur.close()
+            _PG_STAMPS.pop(store.catalog, None)  # this process's write shows at its next state read
 
 
 # Ids of the tables that have one. DuckLake has no sequences: the next id is one more than both the
@@ -269,6 +270,11 @@ _LAKE_STATES: dict[str, tuple[object, float, LakeState]] = {}  # catalog -> (sta
 _LAKE_READS: dict[str, threading.Lock] = {}
 _LAKE_READS_LOCK = threading.Lock()
 LAKE_STATE_TTL = 2.0  # seconds an SQLite catalog's state is trusted while its file stamp has not moved
+# A PostgreSQL catalog's latest snapshot id is asked at most this often per process (each ask is a round
+# trip and work for the server, which shares the machine): another process's write shows at most this much
+# later; this process's own writes drop it at once (transaction).
+PG_STAMP_TTL = 0.5
+_PG_STAMPS: dict[str, tuple[float, object]] = {}
 
 
 def change_stamp(con) -> object | None:
@@ -280,7 +286,13 @@ def change_stamp(con) -> object | None:
     if store.kind == "sqlite":
         return lake.catalog_stamp(store)
     if store.kind == "postgres":
-        return app_of(store).rows("select max(snapshot_id) from ducklake_snapshot")[0][0]
+        now = time.monotonic()
+        held = _PG_STAMPS.get(store.catalog)
+        if held is not None and now - held[0] < PG_STAMP_TTL:
+            return held[1]
+        found = app_of(store).rows("select max(snapshot_id) from ducklake_snapshot")[0][0]
+        _PG_STAMPS[store.catalog] = (now, found)
+        return found
     return None
 
 
@@ -324,9 +336,15 @@ def lake_state_kept(con) -> LakeState | None:
     """The lake's state as lake_state would give it without reading the lake, or None when it would read
     (for callers that answer on the event loop when nothing needs reading, and hand off otherwise)."""
     store = store_of(con)
-    stamp = change_stamp(con) if store.kind == "sqlite" else None  # a PostgreSQL stamp is a query: hand off
+    if store.kind == "postgres":
+        held = _PG_STAMPS.get(store.catalog)
+        stamp = held[1] if held is not None and time.monotonic() - held[0] < PG_STAMP_TTL else None
+    else:
+        stamp = change_stamp(con) if store.kind == "sqlite" else None
     hit = _LAKE_STATES.get(store.catalog)
-    if stamp is None or hit is None or hit[0] != stamp or time.monotonic() - hit[1] >= LAKE_STATE_TTL:
+    if stamp is None or hit is None or hit[0] != stamp:
+        return None
+    if store.kind == "sqlite" and time.monotonic() - hit[1] >= LAKE_STATE_TTL:
         return None
     return hit[2]
 
@@ -334,11 +352,6 @@ def lake_state_kept(con) -> LakeState | None:
 def _read_lake_state(con) -> LakeState:
     version, pinned, n, h = rows(con, statement("run_state"))[0]
     return LakeState(int(version), pinned, (int(n), int(h)))
-
-
-def forget_lake_state() -> None:
-    """Read the lake's state afresh at the next call (after this process wrote to it)."""
-    _LAKE_STATES.clear()
 
 
 def run_state(con, session_id: int | None = None) -> RunState:
