@@ -71,6 +71,11 @@ def con():
     return found
 
 
+def open_connection():
+    """The process's connection if it is open already, else None (code on the event loop must not open it)."""
+    return _CONNECTIONS.get(str(config.db_path()))
+
+
 def forget_connections() -> None:
     """Open a new connection at the next con() (tests that move a store under the same path)."""
     _CONNECTIONS.clear()

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from examdash import config
+from examdash import config, web
 from examdash.domain import lookup
 from examdash.store import db
 from examdash.views import lookup as view
@@ -75,9 +75,7 @@ def _key() -> bytes:
 
 
 def _con():
-    from examdash import web  # the process's one connection (web.con), shared with the app's pages
-
-    return web.con()
+    return web.con()  # the process's one connection, shared with the app's pages
 
 
 def csrf_token(key: bytes, nonce: str, at: int | None = None) -> str:
@@ -202,7 +200,8 @@ async def endpoint(request: Request) -> HTMLResponse:
             work = functools.partial(_post, request, form)
         else:
             work = functools.partial(_get, request)
-        return work() if lookup.ready(_con()) else await run_in_threadpool(work)
+        con = web.open_connection()  # opening it (the first request) is work for the thread pool
+        return work() if con is not None and lookup.ready(con) else await run_in_threadpool(work)
     except Exception as exc:  # the visitor gets a short message with an id; details in the server's log
         error_id = uuid.uuid4().hex[:10]
         _LOG.error("成绩查询出错，错误编号 %s", error_id, exc_info=exc)
