@@ -52,7 +52,6 @@ import os
 import random
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -255,27 +254,14 @@ def _gist(page: str) -> str:
 
 
 def drive_clocked(port: int, sessions: int, seconds: float, opened: threading.Event, clock: dict):
-    """serve_bench.drive for the school role, telling when its window opens: drive lets its sessions go
-    together once all have signed in (a threading.Barrier's action); the candidates measure the same window."""
+    """serve_bench.drive for the school role, telling when its window opens (all sessions signed in): the
+    candidates are measured over the same window."""
 
-    class Clocked:  # serve_bench's `threading`, with a Barrier whose action also notes the time
-        def __getattr__(self, name):
-            return getattr(threading, name)
+    def on_open() -> None:
+        clock["start"] = time.monotonic()
+        opened.set()
 
-        @staticmethod
-        def Barrier(parties, action=None):  # noqa: N802 - threading's name
-            def timed():
-                if action:
-                    action()
-                clock["start"] = time.monotonic()
-                opened.set()
-            return threading.Barrier(parties, action=timed)
-
-    serve_bench.threading = Clocked()
-    try:
-        return serve_bench.drive(port, "school", sessions, seconds)
-    finally:
-        serve_bench.threading = threading
+    return serve_bench.drive(port, "school", sessions, seconds, on_open=on_open)
 
 
 @dataclass
@@ -293,9 +279,7 @@ class Result:
         return len(self.times) / self.seconds if self.seconds else 0.0
 
     def quantile(self, q: float) -> float:
-        if len(self.times) < 2:
-            return self.times[0] if self.times else float("nan")
-        return statistics.quantiles(self.times, n=100, method="inclusive")[int(q * 100) - 1]
+        return serve_bench.quantile(self.times, q)
 
 
 def row(catalog: str, port: int, con, sessions: int, clients: int, seconds: float, think: float,

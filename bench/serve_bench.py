@@ -142,14 +142,19 @@ class Row:
         return len(self.times) / self.seconds if self.seconds else 0.0
 
     def quantile(self, q: float) -> float:
-        if len(self.times) < 2:
-            return self.times[0] if self.times else float("nan")
-        return statistics.quantiles(self.times, n=100, method="inclusive")[int(q * 100) - 1]
+        return quantile(self.times, q)
 
 
-def drive(port: int, role: str, sessions: int, seconds: float, note: str = "") -> Row:
+def quantile(times: list[float], q: float) -> float:
+    if len(times) < 2:
+        return times[0] if times else float("nan")
+    return statistics.quantiles(times, n=100, method="inclusive")[int(q * 100) - 1]
+
+
+def drive(port: int, role: str, sessions: int, seconds: float, note: str = "", on_open=None) -> Row:
     """N sessions at once for `seconds` after all have signed in; each sends its next run when the last
-    one came back."""
+    one came back. `on_open()` is called when the measured window opens (another load measured over the
+    same window)."""
     row = Row("one-line app" if role == "floor" else "this app", role, sessions, note)
     users = {"school": ["school1", "school2", "school3"], "staff": ["staff"], "floor": [None]}[role]
     lock = threading.Lock()
@@ -158,6 +163,8 @@ def drive(port: int, role: str, sessions: int, seconds: float, note: str = "") -
     def open_window() -> None:  # run once, when every session has signed in, before any is let go
         window["start"] = time.monotonic()
         window["end"] = window["start"] + seconds
+        if on_open is not None:
+            on_open()
 
     ready = threading.Barrier(sessions + 1, action=open_window)
 

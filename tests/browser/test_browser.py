@@ -616,7 +616,7 @@ def test_a_candidate_on_a_phone_looks_up_their_result_through_the_plain_page(ser
 
     ask(ticket, id_no.lower())
     expect(phone.get_by_role("heading", name="查询结果")).to_be_visible()
-    expect(phone.get_by_text(f"{total:.1f}", exact=True)).to_be_visible()
+    expect(phone.get_by_text(f"{total:.1f}", exact=True).first).to_be_visible()
     expect(phone.get_by_text("姓名已部分隐去")).to_be_visible()
     assert name not in phone.content()  # the name is masked
     box = phone.get_by_role("button", name="查询").bounding_box()
