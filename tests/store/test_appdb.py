@@ -58,26 +58,27 @@ def test_request_writes_add_no_snapshot_and_keep_the_lake_state(fresh_db):
     assert app_scalar(fresh_db, "select count(*) from request_events where action = 'download'") == 20
 
 
-def _write_then_die(path: str, ready, hold) -> None:
+def _write_then_die(path: str, ready) -> None:
     """A lake write with its audit row, then stop before the request's own event (the parent kills us)."""
     con = db.connect(path)
     auth.set_active(con, "staff", False, "admin")  # a lake transaction: the account and its audit row
     ready.set()
-    hold.wait(60)
+    threading.Event().wait(60)  # never woken: killed here
     db.event(con, "admin", "after_the_write")  # never reached
 
 
 def test_kill_9_between_a_lake_write_and_its_request_event_loses_neither_the_data_nor_its_audit(fresh_db_path):
+    # Only the child sets the shared event: a process killed while it waits on a multiprocessing Event would
+    # leave the parent's set() waiting for it forever.
     ctx = multiprocessing.get_context("spawn")
-    ready, hold = ctx.Event(), ctx.Event()
-    child = ctx.Process(target=_write_then_die, args=(str(fresh_db_path), ready, hold))
+    ready = ctx.Event()
+    child = ctx.Process(target=_write_then_die, args=(str(fresh_db_path), ready))
     child.start()
     try:
         assert ready.wait(120)
+    finally:
         os.kill(child.pid, 9)
         child.join(30)
-    finally:
-        hold.set()
     con = db.connect(fresh_db_path)
     try:
         assert rows(con, "select active from users where username = 'staff'") == [(False,)]

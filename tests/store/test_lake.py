@@ -289,12 +289,13 @@ def test_a_review_decision_in_another_process_shows_at_the_next_page_run(real_st
 
 
 def test_a_page_runs_state_is_read_again_only_after_a_commit_anywhere(real_store):
-    """run_state is kept per session while the store's newest snapshot stays the same; a commit in another
-    process (a new version, a revoked session) makes the next page run read it again."""
+    """The lake's part of a page run's state is kept in the process while the store's catalog stays the same;
+    a commit in another process (a new version) makes the next page run read it again."""
     con = db.connect(real_store)
     try:
-        first = db.run_state(con)
-        assert db.run_state(con) is first  # nothing committed: the same state, not read again
+        first = db.lake_state(con)
+        assert db.lake_state(con) is first  # nothing committed: the same state, not read again
+        assert db.run_state(con).data_version == first.data_version
         code = textwrap.dedent("""
             import sys
             from examdash.store import db
@@ -305,9 +306,9 @@ def test_a_page_runs_state_is_read_again_only_after_a_commit_anywhere(real_store
         done = subprocess.run([sys.executable, "-c", code, str(real_store)], cwd=ROOT, capture_output=True, text=True,
                               timeout=120)
         assert done.returncode == 0, done.stderr
-        second = db.run_state(con)
+        second = db.lake_state(con)
         assert second is not first and second.data_version > first.data_version
-        assert db.run_state(con) is second
+        assert db.lake_state(con) is second and db.run_state(con).data_version == second.data_version
     finally:
         con.close()
     assert lake.catalog_stamp(lake.resolve(str(real_store).replace(".ducklake", ".duckdb"))) is None
