@@ -145,7 +145,8 @@ def reset_password(con, username: str, password: str, actor: str) -> None:
         db.audit(cur, actor, "user_reset_password", username)
     sessions.revoke_user(con, username, "账号密码已重置")
     with db.app(con).transaction() as run:  # the new password is not locked out by the old one's failures
-        run("delete from throttle where kind = 'login' and key like :k", {"k": _pair_key(username, "%")})
+        prefix = _pair_key(username, "")  # an exact prefix: "_" in a user name is a LIKE wildcard
+        run("delete from throttle where kind = 'login' and substr(key, 1, :n) = :p", {"n": len(prefix), "p": prefix})
 
 
 def list_users(con):

@@ -125,3 +125,17 @@ def test_cli_users_reads_password_from_stdin_not_argv(demo_db_path, tmp_path):
     con.close()
     r = run("add", "ivan", "--role", "staff", "--password", "x")
     assert r.returncode == 2
+
+
+def test_a_password_reset_clears_only_that_accounts_login_locks(fresh_db):
+    """User names may hold "_": the reset must not clear the locks of a name it matches as a pattern."""
+    t0 = dt.datetime(2023, 6, 14, 9, 0)
+    for name in ("a_b", "axb"):
+        auth.create_user(fresh_db, name, name, "staff", "Correct-horse1")
+        for i in range(auth.MAX_FAILURES):
+            with pytest.raises(auth.AuthError):
+                auth.authenticate(fresh_db, name, f"wrong-{i}x", client="10.6.0.1", now=t0)
+    auth.reset_password(fresh_db, "a_b", "Another-pass2", "admin")
+    assert auth.authenticate(fresh_db, "a_b", "Another-pass2", client="10.6.0.1", now=t0).username == "a_b"
+    with pytest.raises(auth.AuthError, match="锁定"):
+        auth.authenticate(fresh_db, "axb", "Correct-horse1", client="10.6.0.1", now=t0)
