@@ -98,3 +98,27 @@ def test_a_site_account_moved_to_another_site_is_signed_out(fresh_db):
         cur.execute("update users set site_code = (select min(site_code) from sites where site_code <> $s) "
                     "where username = 'site1'", {"s": user.site_code})
     assert web.account_problem(fresh_db, user) == "账号权限已变更"
+
+
+@pytest.mark.parametrize("candidate_type", ["在校生", "社会考生"])
+def test_another_schools_candidate_reaches_the_site_as_figures_whatever_the_candidate_type(fresh_db, candidate_type):
+    """A registration at the site under another school's 院校代码 is that school's: no score, no verdict for the
+    site account, whether it says 在校生 or 社会考生; one under the site's own school shows in full either way."""
+    from examdash.store import db
+
+    site = auth.reload_user(fresh_db, "site1")
+    host = fresh_db.execute("select school_code from sites where site_code = $s", {"s": site.site_code}).fetchall()[0][0]
+    scored = ("select ticket_no from results where batch_code = '2023-1' and site_code = $s and total is not null "
+              "and school_code {} $h order by ticket_no limit 1")
+    other = fresh_db.execute(scored.format("<>"), {"s": site.site_code, "h": host}).fetchall()[0][0]
+    own = fresh_db.execute(scored.format("="), {"s": site.site_code, "h": host}).fetchall()[0][0]
+    with db.transaction(fresh_db) as cur:
+        cur.execute("update registrations set candidate_type = $t where batch_code = '2023-1' and ticket_no in ($a, $b)",
+                    {"t": candidate_type, "a": other, "b": own})
+        db.rebuild_results(cur, ["2023-1"])
+    listed = queries.run(fresh_db, "site_candidates", {"batch": "2023-1", "site": None}, site.scope).set_index("ticket_no")
+    assert listed.at[other, "candidate_type"] == candidate_type
+    assert listed.at[other, "origin"] == "借考" and not listed.at[other, "own"]
+    assert listed.loc[[other], ["theory", "practical", "total", "passed"]].isna().all(axis=None)
+    assert listed.at[own, "own"] and listed.at[own, "total"] is not None and listed.at[own, "passed"] is not None
+    assert listed.at[own, "origin"] == ("社会考生" if candidate_type == "社会考生" else "本校")
