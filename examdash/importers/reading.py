@@ -16,9 +16,11 @@ import functools
 import html
 import logging
 import re
+import struct
 import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -436,6 +438,82 @@ def check_unpacked_sizes(zf: zipfile.ZipFile) -> None:
         raise ReadError(f"工作簿解压后共 {total / 1e9:.1f} GB，超过上限 {MAX_UNPACKED_BYTES / 1e9:.1f} GB，已拒绝读取")
 
 
+# A part's local header: signature, versions, flags, method, time, date, CRC, sizes, name and extra lengths.
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_INFLATE_IN = 1 << 16  # compressed bytes read at a time
+_INFLATE_OUT = 1 << 22  # most bytes unpacked (and dropped) at a time
+
+
+def _size_text(n: int) -> str:
+    if n < 1 << 10:
+        return f"{n:,} 字节"
+    return f"{n / 1024:,.1f} KB" if n < 1 << 20 else f"{n / (1 << 20):,.0f} MB"
+
+
+def check_inflated_sizes(path: Path, zf: zipfile.ZipFile) -> None:
+    """Unpack every part once, counting what it really unpacks to, and refuse a part that unpacks to
+    more than the zip's directory declares (check_unpacked_sizes caps the declared sizes, so this caps
+    what is really unpacked), or parts that overlap (one bomb stored once, listed many times).
+
+    The readers do not all stop there: fastexcel (its own Rust zip reader, read first for text-only
+    sheets) unpacks a part whatever its declared size, so a bomb whose headers declare a few KB was
+    stopped only by the child's memory limit (3 GB, 8-45 s). Python's ZipExtFile and python-calamine
+    stop at the declared size with an error. Like them, this goes by the central directory (sizes,
+    method) and reads the data from the local header's offset. Nothing is kept: each chunk is
+    counted and dropped, and the check stops at the first byte over. Parts packed other than stored
+    or deflated are left to the readers, which cannot read them; a deflate stream that breaks off
+    stops the count there (the readers stop too).
+    """
+    infos = sorted(zf.infolist(), key=lambda i: i.header_offset)
+    with open(path, "rb") as f:
+        for k, info in enumerate(infos):
+            f.seek(info.header_offset)
+            head = f.read(_LOCAL_HEADER.size)
+            if len(head) < _LOCAL_HEADER.size or head[:4] != b"PK\x03\x04":
+                continue  # a damaged part: no reader gets past its header
+            *_, name_length, extra_length = _LOCAL_HEADER.unpack(head)
+            start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+            end = start + info.compress_size
+            if k + 1 < len(infos) and end > infos[k + 1].header_offset:
+                raise ReadError(f"工作簿中的「{info.filename[-60:]}」与其他部件在压缩包中相互重叠，"
+                                "文件可能已损坏或被构造为压缩炸弹，已拒绝读取")
+            if info.compress_type == zipfile.ZIP_STORED:
+                unpacked = info.compress_size
+            elif info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 1:
+                f.seek(start)
+                unpacked = _inflated_bytes(f, info.compress_size, info.file_size)
+            else:
+                continue
+            if unpacked > info.file_size:
+                raise ReadError(f"工作簿中的「{info.filename[-60:]}」解压后超过 {_size_text(info.file_size)}"
+                                "（压缩包目录中登记的大小），文件可能已损坏或被构造为压缩炸弹，已拒绝读取")
+
+
+def _inflated_bytes(f, compressed: int, limit: int) -> int:
+    """How many bytes the raw deflate stream of `compressed` bytes at f's position unpacks to, counted
+    up to the first one over `limit`."""
+    d = zlib.decompressobj(-zlib.MAX_WBITS)
+    out = 0
+    try:
+        while compressed > 0 and not d.eof:
+            data = f.read(min(_INFLATE_IN, compressed))
+            if not data:
+                break
+            compressed -= len(data)
+            while not d.eof:
+                most = min(_INFLATE_OUT, limit + 1 - out)
+                chunk = d.decompress(data, most)
+                out += len(chunk)
+                if out > limit:
+                    return out
+                data = d.unconsumed_tail
+                if not data and len(chunk) < most:
+                    break  # all taken in, and no output held back
+    except zlib.error:
+        pass
+    return out
+
+
 def _read_xlsx(path: Path, aliases, required, sheet: str | None = None) -> RawTable:
     chosen, matching, typed = sheet, None, False
     try:
@@ -445,6 +523,7 @@ def _read_xlsx(path: Path, aliases, required, sheet: str | None = None) -> RawTa
     if zf is not None:
         try:
             check_unpacked_sizes(zf)
+            check_inflated_sizes(path, zf)
         except ReadError:
             zf.close()
             raise

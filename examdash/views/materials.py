@@ -2,7 +2,9 @@
 (ticket, name, masked ID, seat, a signature column), the 门贴 (site, room, level, time, ticket range) and a
 桌签 per seat, as printable PDF (A4, the Chinese font embedded as a subset) and as one .xlsx.
 
-`rows` is the room_plan query's frame (level, sitting, room, seat, ticket_no, name, id_no, school_name …)."""
+`rows` is the room_plan query's frame (level, sitting, room, seat, ticket_no, name, id_no, school_name …).
+Text from the data is drawn through pdf_text.cell: on one line inside its cell, cut with "…" when too long, in
+a second font or as "□" where the Chinese font has no glyph; the .xlsx keeps it as stored."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from examdash import config
 from examdash.domain.ids import mask_id
 from examdash.domain.rules import LEVEL_TIMES
 from examdash.views import exports
+from examdash.views.pdf_text import cell
 
 
 class NoFont(RuntimeError):
@@ -77,17 +80,22 @@ def _sitting_text(sitting: int) -> str:
     return "" if sitting == 1 else f" 第{sitting}场（加场，时间另行通知）"
 
 
+def _kept(text: str) -> str:
+    """Text of our own (level, date, time, sitting) in a pdf_text template: kept whole, never cut."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def sign_in_pdf(rows: pd.DataFrame, site: str, batch_name: str, exam_date: str) -> bytes:
     pdf = _pdf()
-    widths = (14, 40, 26, 44, 40, 26)
+    widths = (12, 32, 38, 40, 40, 28)  # mm, 190 in all: the name column fits 9 characters, 12 set smaller
     heads = ("座号", "准考证号", "姓名", "身份证号", "院校", "签名")
     for level, sitting, room, part in _groups(rows):
         pdf.add_page()
         pdf.set_font_size(15)
-        pdf.cell(0, 9, f"{batch_name} 签到表", align="C", new_x="LMARGIN", new_y="NEXT")
+        cell(pdf, 0, 9, "{batch} 签到表", fields={"batch": batch_name}, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font_size(11)
-        pdf.cell(0, 7, f"考点：{site}　第{room}考场　{level}　{exam_date} {_time(level)}{_sitting_text(sitting)}",
-                 align="C", new_x="LMARGIN", new_y="NEXT")
+        cell(pdf, 0, 7, "考点：{site}　第{room}考场　" + _kept(f"{level}　{exam_date} {_time(level)}{_sitting_text(sitting)}"),
+             fields={"site": site, "room": room}, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
 
         def header():
@@ -100,10 +108,10 @@ def sign_in_pdf(rows: pd.DataFrame, site: str, batch_name: str, exam_date: str) 
             if pdf.will_page_break(9):
                 pdf.add_page()
                 header()
-            values = (r.seat, r.ticket_no, r.name or "", mask_id(r.id_no) if isinstance(r.id_no, str) else "",
-                      (r.school_name or "")[:12], "")
+            values = (r.seat, r.ticket_no, r.name, mask_id(r.id_no) if isinstance(r.id_no, str) else "",
+                      r.school_name, "")
             for w, v in zip(widths, values):
-                pdf.cell(w, 9, str(v), border=1, align="C")
+                cell(pdf, w, 9, v, shrink_to=8, border=1, align="C")
             pdf.ln()
         pdf.ln(3)
         pdf.cell(0, 7, f"应到 {len(part)} 人　实到 ____ 人　缺考 ____ 人　监考员签名：__________", new_x="LMARGIN", new_y="NEXT")
@@ -114,18 +122,15 @@ def door_pdf(rows: pd.DataFrame, site: str, batch_name: str, exam_date: str) -> 
     pdf = _pdf("L")
     for level, sitting, room, part in _groups(rows):
         pdf.add_page()
-        pdf.set_font_size(22)
-        pdf.cell(0, 16, batch_name, align="C", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font_size(18)
-        pdf.cell(0, 14, f"考点：{site}", align="C", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font_size(60)
-        pdf.cell(0, 40, f"第{room}考场", align="C", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font_size(22)
-        pdf.cell(0, 14, f"{level}　{exam_date} {_time(level)}{_sitting_text(sitting)}", align="C", new_x="LMARGIN",
-                 new_y="NEXT")
+        lines = ((22, 16, "{batch}", {"batch": batch_name}), (18, 14, "考点：{site}", {"site": site}),
+                 (60, 40, "第{room}考场", {"room": room}),  # (size, height, template, fields)
+                 (22, 14, _kept(f"{level}　{exam_date} {_time(level)}{_sitting_text(sitting)}"), {}))
         tickets = sorted(part.ticket_no)
-        pdf.cell(0, 14, f"准考证号 {tickets[0]} 至 {tickets[-1]}，共 {len(tickets)} 人", align="C", new_x="LMARGIN",
-                 new_y="NEXT")
+        lines += ((22, 14, "准考证号 {first} 至 {last}" + _kept(f"，共 {len(tickets)} 人"),
+                   {"first": tickets[0], "last": tickets[-1]}),)
+        for size, height, template, fields in lines:
+            pdf.set_font_size(size)
+            cell(pdf, 0, height, template, fields=fields, shrink_to=size * 0.6, align="C", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
@@ -141,12 +146,14 @@ def desk_pdf(rows: pd.DataFrame, site: str, batch_name: str, exam_date: str) -> 
             col, line = i % per_row, (i % per_page) // per_row
             x, y = 12 + col * (card_w + 6), 12 + line * (card_h + 4)
             pdf.rect(x, y, card_w, card_h)
-            lines = ((4, 10, 6, f"{site}　第{room}考场　{level}{_sitting_text(sitting)}"),  # (top, size, height, text)
-                     (13, 26, 14, f"{r.seat} 号"), (30, 14, 8, r.name or ""), (40, 11, 6, f"准考证号 {r.ticket_no}"))
-            for top, size, height, text in lines:
+            # (top, size, height, template, fields): the fields (the data) are cut to fit, the rest is kept
+            lines = ((4, 10, 6, "{site}　第{room}考场　" + _kept(level + _sitting_text(sitting)), {"site": site, "room": room}),
+                     (13, 26, 14, "{seat} 号", {"seat": r.seat}), (30, 14, 8, "{name}", {"name": r.name}),
+                     (40, 11, 6, "准考证号 {ticket}", {"ticket": r.ticket_no}))
+            for top, size, height, template, fields in lines:
                 pdf.set_xy(x, y + top)
                 pdf.set_font_size(size)
-                pdf.cell(card_w, height, text, align="C")
+                cell(pdf, card_w, height, template, fields=fields, shrink_to=size * 0.6, align="C")
             i += 1
     return bytes(pdf.output())
 
