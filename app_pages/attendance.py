@@ -3,15 +3,20 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import attendance, common
+from examdash.views import attendance, common, guidance
 from examdash.web import charts, filters
 
 page = web.page("admin", "staff")
 f = filters.sidebar()
 st.title("考勤")
+hint = page.view(guidance.build, page.user.role, f.batch, page.today, guidance.PEOPLE + ("attendance",))
+if hint.text:
+    st.info(hint.text)
 phase = page.view(common.batch_phase, f.batch, page.today)
 if not phase.has_results:
     st.info(f"{common.batch_name(page.run, f.batch)}：{phase.text}。")
+    st.stop()
+if hint.lacks("registrations"):
     st.stop()
 view = page.view(attendance.build, f)
 

@@ -4,7 +4,7 @@ the totals), and the certificate lists (证书名单) to download."""
 import streamlit as st
 
 from examdash import web
-from examdash.views import certificates, common
+from examdash.views import certificates, common, guidance
 from examdash.web import filters
 
 page = web.page("admin", "staff")
@@ -12,6 +12,9 @@ f = filters.sidebar(("batch",))
 st.title("证书")
 st.caption(f"{common.window(page.run, f.batch).line(page.today)}。电子版证书在公示期后由培训评价组织和学校双方签发后生成，"
            "纸质版证书按院校登记的数量发放。")
+hint = page.view(guidance.build, page.user.role, f.batch, page.today, guidance.SCORES)
+if hint.text:
+    st.info(hint.text)
 view = page.view(certificates.build, f.batch, page.today)
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
     col.metric(label, value, help=help_text)

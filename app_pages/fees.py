@@ -3,7 +3,7 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import exports, fees
+from examdash.views import exports, fees, guidance
 from examdash.web import charts, filters
 
 page = web.page("admin", "staff")
@@ -15,6 +15,9 @@ period = st.radio(
     help="到账按院校计、不分批次。选「所选批次」时只计该批次的应缴，院校的到账按考试先后冲抵，分摊到该批次的部分计入。",
 )
 batch = None if period == fees.ALL_BATCHES else f.batch
+hint = page.view(guidance.build, page.user.role, batch, page.today, guidance.FEES)
+if hint.text:
+    st.info(hint.text)
 view = page.view(fees.build, batch, f.province, f.school, f.batch)
 st.caption(
     f"统计范围：{view.period}。应缴按缴费院校所在省份在考试日有效的省级标准计价，没有的按暂行标准"

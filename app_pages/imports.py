@@ -3,7 +3,7 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import exports, imports
+from examdash.views import exports, guidance, imports
 
 page = web.page("admin")
 st.title("导入")
@@ -16,6 +16,9 @@ if refusal:
     st.subheader("导入记录")
     st.dataframe(imports.history(web.query_live), hide_index=True, key="imports_history")
     st.stop()
+hint = page.view(guidance.next_import, page.user.role, page.today)
+if hint.text:
+    st.info(hint.text)
 
 c1, c2 = st.columns(2)
 kind = c1.selectbox("文件类型", list(imports.KIND_LABELS), format_func=imports.KIND_LABELS.get, key="imports_kind")

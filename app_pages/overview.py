@@ -3,7 +3,7 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import overview, progress
+from examdash.views import guidance, overview, progress
 from examdash.web import charts, filters
 
 page = web.page("admin", "staff")
@@ -12,6 +12,9 @@ data = page.view(overview.build, f.batch, page.today)
 
 st.title(f"总览 · {data.batch_name}")
 st.caption(f"今天：{data.today:%Y-%m-%d}（{data.stage_now}）")
+hint = page.view(guidance.build, page.user.role, f.batch, page.today, guidance.PEOPLE + guidance.RESULTS)
+if hint.text:
+    st.info(hint.text)
 web.progress_panel(page.view(progress.build, page.today, None), "overview_progress")
 for start in range(0, len(data.headline), 4):
     for col, (label, value, help_text) in zip(st.columns(4), data.headline[start:start + 4]):
@@ -25,6 +28,9 @@ with st.expander("日程表"):
 st.subheader("各级别概况")
 if not data.phase.has_results:
     st.info(f"{data.batch_name}：{data.phase.text}。")
-st.plotly_chart(charts.level_funnel(data.by_level), key="overview_levels")
-with st.expander("各级别数字"):
-    st.dataframe(data.by_level_table, hide_index=True, key="overview_levels_table")
+if data.by_level.empty:
+    st.caption("本批次还没有报名，没有各级别的数字。")
+else:
+    st.plotly_chart(charts.level_funnel(data.by_level), key="overview_levels")
+    with st.expander("各级别数字"):
+        st.dataframe(data.by_level_table, hide_index=True, key="overview_levels_table")

@@ -4,11 +4,17 @@ deadline; seats against registrations; 借考."""
 import streamlit as st
 
 from examdash import web
-from examdash.views import common, registrations
+from examdash.views import common, guidance, registrations
 from examdash.web import charts, filters
 
 page = web.page("admin", "staff")
 f = filters.sidebar()
+st.title("报名")
+hint = page.view(guidance.build, page.user.role, f.batch, page.today, guidance.PEOPLE)
+if hint.text:
+    st.info(hint.text)
+if hint.lacks("registrations"):
+    st.stop()
 view = page.view(registrations.build, f)
 
 
@@ -16,7 +22,6 @@ def _height(frame) -> int:
     return 140 + 26 * frame["label"].nunique() if "label" in frame else 420
 
 
-st.title("报名")
 st.caption(f"筛选：{f.describe()}。报名人数为有效报名（不含已取消）；省份筛选按院校所在省份。")
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
     col.metric(label, value, help=help_text)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import reviews
+from examdash.views import guidance, reviews
 from examdash.web import charts, filters
 
 page = web.page("admin", "staff")
@@ -12,6 +12,9 @@ view = page.view(reviews.build, f.batch, page.today)
 
 st.title(f"成绩复核 · {view.window.batch_name}")
 st.caption(f"今天：{view.today:%Y-%m-%d}。{view.window_text}。")
+hint = page.view(guidance.build, page.user.role, f.batch, page.today, guidance.SCORES)
+if hint.text:
+    st.info(hint.text)
 flash = st.session_state.pop("reviews_flash", None)
 if flash:
     (st.success if flash[0] else st.error)(flash[1])

@@ -4,7 +4,7 @@ and its exam-day materials (签到表, 门贴, 桌签) as PDF and .xlsx."""
 import streamlit as st
 
 from examdash import web
-from examdash.views import common, rooms
+from examdash.views import common, guidance, rooms
 from examdash.web import filters
 
 page = web.page("admin", "staff", "site")
@@ -13,6 +13,11 @@ st.title("考场编排")
 flash = st.session_state.pop("rooms_flash", None)
 if flash:
     (st.success if flash[0] else st.error)(flash[1])
+hint = page.view(guidance.build, page.user.role, f.batch, page.today, ("sites", "registrations"))
+if hint.text:
+    st.info(hint.text)
+if hint.lacks("sites"):
+    st.stop()
 site = None
 if page.user.role != "site":
     choices = page.view(common.site_choices)

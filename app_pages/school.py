@@ -3,7 +3,7 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import attendance, common, progress, school
+from examdash.views import attendance, common, guidance, progress, school
 from examdash.web import charts, filters
 
 page = web.page("school")
@@ -12,9 +12,14 @@ view = page.view(school.build, page.user, f.batch)
 
 st.title(f"本校成绩 · {view.school_name}")
 web.progress_panel(page.view(progress.build, page.today, "school"), "school_progress")
+hint = page.view(guidance.build, page.user.role, f.batch, page.today, guidance.SCORES)
+if hint.text:
+    st.info(hint.text)
 phase = page.view(common.batch_phase, f.batch, page.today)
 if not phase.has_results:
     st.info(f"{common.batch_name(page.run, f.batch)}：{phase.text}。")
+    st.stop()
+if hint.lacks("registrations"):
     st.stop()
 st.caption(f"院校代码 {view.school_code}；省份 {view.province or '—'}。其他院校只显示汇总数字，不显示个人信息或排名。")
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):

@@ -4,7 +4,7 @@ how many paper certificates it wants."""
 import streamlit as st
 
 from examdash import web
-from examdash.views import certificates, common
+from examdash.views import certificates, common, guidance
 from examdash.web import filters
 
 page = web.page("school")
@@ -17,6 +17,9 @@ if flash:
         for key in ("school_certificates_copies", "school_certificates_note"):
             st.session_state.pop(key, None)
 st.caption(f"{common.window(page.run, f.batch).line(page.today)}。")
+hint = page.view(guidance.build, page.user.role, f.batch, page.today, guidance.SCORES)
+if hint.text:
+    st.info(hint.text)
 view = page.view(certificates.school_build, page.user, f.batch, page.today)
 c1, c2, c3 = st.columns(3)
 c1.metric("证书状态", view.status)

@@ -3,13 +3,16 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import exports, school_fees
+from examdash.views import exports, guidance, school_fees
 
 page = web.page("school")
 view = page.view(school_fees.build, page.user)
 
 st.title(f"本校费用 · {view.school_name}")
 st.caption(f"院校代码 {view.school_code}；省份 {view.province or '—'}。全部批次合计，只含本校的应缴、到账与余额。")
+hint = page.view(guidance.build, page.user.role, None, page.today, ("registrations",))
+if hint.text:
+    st.info(hint.text)
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
     col.metric(label, value, help=help_text)
 web.download_button(st, "下载对账单 .xlsx", school_fees.statement_file(web.bound_query(), page.con, view.school_code), view.statement_name,

@@ -4,7 +4,7 @@ follows its items, and signs off for certificates after the window."""
 import streamlit as st
 
 from examdash import web
-from examdash.views import school_reviews
+from examdash.views import guidance, school_reviews
 from examdash.web import filters
 
 page = web.page("school")
@@ -13,6 +13,9 @@ view = page.view(school_reviews.build, page.user, f.batch, page.today)
 
 st.title(f"成绩复核申请 · {view.school_name}")
 st.caption(f"今天：{view.today:%Y-%m-%d}。{view.window.line(view.today)}。")
+hint = page.view(guidance.build, page.user.role, f.batch, page.today, guidance.SCORES)
+if hint.text:
+    st.info(hint.text)
 flash = st.session_state.pop("school_reviews_flash", None)
 if flash:
     (st.success if flash[0] else st.error)(flash[1])

@@ -4,15 +4,20 @@ distributions, theory against practical, and the filtered score table to downloa
 import streamlit as st
 
 from examdash import web
-from examdash.views import common, exports, scores
+from examdash.views import common, exports, guidance, scores
 from examdash.web import charts, filters
 
 page = web.page("admin", "staff")
 f = filters.sidebar()
 st.title("成绩")
+hint = page.view(guidance.build, page.user.role, f.batch, page.today, guidance.PEOPLE + guidance.SCORES)
+if hint.text:
+    st.info(hint.text)
 phase = page.view(common.batch_phase, f.batch, page.today)
 if not phase.has_results:
     st.info(f"{common.batch_name(page.run, f.batch)}：{phase.text}。")
+    st.stop()
+if hint.lacks("registrations") or hint.lacks("scores"):
     st.stop()
 view = page.view(scores.build, f)
 

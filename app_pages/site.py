@@ -4,7 +4,7 @@ against seats, attendance and results of the candidates who sat there."""
 import streamlit as st
 
 from examdash import web
-from examdash.views import progress, site
+from examdash.views import guidance, progress, site
 from examdash.web import filters
 
 page = web.page("site")
@@ -13,6 +13,9 @@ view = page.view(site.build, page.user, f.batch)
 st.title(f"本考点 · {view.site_name}")
 st.caption(f"考点代码 {view.site_code}；{view.place}。")
 web.progress_panel(page.view(progress.build, page.today, "site"), "site_progress")
+hint = page.view(guidance.build, page.user.role, f.batch, page.today, ("registrations", *guidance.RESULTS))
+if hint.text:
+    st.info(hint.text)
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
     col.metric(label, value, help=help_text)
 

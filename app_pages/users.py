@@ -3,12 +3,15 @@
 import streamlit as st
 
 from examdash import web
-from examdash.views import common, users
+from examdash.views import common, guidance, users
 
 page = web.page("admin")
 me = page.user
 st.title("用户")
 st.caption("账号保存在数据库中，密码以 argon2 加盐哈希保存；连续 5 次密码错误锁定 15 分钟。所有修改记入审计日志。")
+hint = page.view(guidance.build, page.user.role, None, page.today, ("schools", "sites"))
+if hint.text:
+    st.info(f"{hint.text}学校账号须关联已导入的院校，考点账号须关联已导入的考点。")
 
 st.dataframe(users.users_table(page.con), hide_index=True, key="users_table")
 

@@ -12,11 +12,11 @@ final as (
     select
         count(*)::bigint as payments,
         coalesce(sum(amount_fen), 0)::bigint as all_fen,
-        count_if(school_code is not null)::bigint as matched,
+        count(*) filter (where school_code is not null)::bigint as matched,
         coalesce(sum(amount_fen) filter (where school_code is not null), 0)::bigint as matched_fen,
-        count_if(school_code is null)::bigint as unmatched,
+        count(*) filter (where school_code is null)::bigint as unmatched,
         coalesce(sum(amount_fen) filter (where school_code is null), 0)::bigint as unmatched_fen,
-        count_if(school_code is not null and assigned_by is null and match_confidence < 0.8)::bigint as to_check
+        count(*) filter (where school_code is not null and assigned_by is null and match_confidence < 0.8)::bigint as to_check
     from lines
 )
 select * from final

@@ -18,11 +18,11 @@ final as (
         coalesce(sum(paid_fen - charged_fen), 0)::bigint as balance_fen,
         coalesce(sum(case when paid_fen < charged_fen then charged_fen - paid_fen else 0 end), 0)::bigint as owed_fen,
         coalesce(sum(case when paid_fen > charged_fen then paid_fen - charged_fen else 0 end), 0)::bigint as credit_fen,
-        count_if(paid_fen < charged_fen)::bigint as schools_owing,
-        count_if(paid_fen > charged_fen)::bigint as schools_in_credit,
+        count(*) filter (where paid_fen < charged_fen)::bigint as schools_owing,
+        count(*) filter (where paid_fen > charged_fen)::bigint as schools_in_credit,
         coalesce(sum(case when settlement_fen < 0 then -settlement_fen else 0 end), 0)::bigint as settlement_refund_fen,
         coalesce(sum(case when settlement_fen > 0 then settlement_fen else 0 end), 0)::bigint as settlement_topup_fen,
-        count_if(settlement_fen <> 0)::bigint as schools_settling
+        count(*) filter (where settlement_fen <> 0)::bigint as schools_settling
     from per_school
 )
 select * from final

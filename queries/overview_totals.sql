@@ -18,8 +18,8 @@ unmatched as (
 final as (
     select
         (select count(*) from results_in)::bigint as registered,
-        (select count_if(sat) from results_in)::bigint as sat,
-        (select count_if(passed is true) from results_in)::bigint as passed,
+        (select count(*) filter (where sat) from results_in)::bigint as sat,
+        (select count(*) filter (where passed is true) from results_in)::bigint as passed,
         (select count(distinct site_code) from results_in)::bigint as sites,
         (select count(distinct school_code) from results_in)::bigint as schools,
         (select count(*) from open_items)::bigint as open_review_items,

@@ -51,7 +51,7 @@ def build(run: Run, batch: str, today: dt.date) -> Overview:
     win = window(run, batch)
     fees = run("fee_totals", batch=batch).iloc[0]
     balance = int(fees.balance_fen)
-    rules = "；".join(f"{r.level}：{PASS_RULES[r.pass_rule]}" for r in by_level.itertuples())
+    rules = "；".join(f"{r.level}：{PASS_RULES[r.pass_rule]}" for r in by_level.itertuples()) or "—"
     phase = batch_phase(run, batch, today)
     if phase.has_results:
         results = [("实考人数", f"{totals.sat:,}", "已签到或有成绩（不含缺考）"),
