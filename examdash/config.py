@@ -36,9 +36,23 @@ def session_timeout_minutes() -> float:
     return float(os.environ.get("EXAMDASH_SESSION_MINUTES", "30"))
 
 
+def proxy_hops() -> int:
+    """How many reverse proxies of ours stand before the app (EXAMDASH_TRUST_PROXY): 0 (unset) means the
+    socket's peer is the browser and X-Forwarded-* headers are ignored; 1 (or true/yes) one proxy; N a chain.
+    The browser's address is then the N-th X-Forwarded-For entry from the right (web/clients.py)."""
+    value = os.environ.get("EXAMDASH_TRUST_PROXY", "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return 0
+    if value in ("true", "yes"):
+        return 1
+    if value.isdigit() and 0 < int(value) <= 10:
+        return int(value)
+    raise ValueError(f"EXAMDASH_TRUST_PROXY 的值「{value}」无效：应为 0（不经反向代理）、1 或反向代理的层数（至多 10）")
+
+
 def trust_proxy() -> bool:
-    """Whether the app runs behind the reverse proxy, whose X-Forwarded-For names the browser."""
-    return os.environ.get("EXAMDASH_TRUST_PROXY", "") in ("1", "true", "yes")
+    """Whether the app runs behind the reverse proxy, whose X-Forwarded-* headers are then believed."""
+    return proxy_hops() > 0
 
 
 def max_upload_mb() -> int:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import ipaddress
 import re
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from examdash.domain import rules, sessions
+from examdash.domain import ids, rules, sessions
 from examdash.store import appdb, db
 from examdash.store.queries import Scope
 
@@ -21,8 +23,9 @@ LOCK_MINUTES = 15
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256  # longer input is refused before it is hashed or written anywhere
 USERNAME = re.compile(r"[A-Za-z0-9_.@-]{3,64}")
-CLIENT = re.compile(r"[0-9A-Za-z:._-]{1,64}")
-LOCAL = "local"  # the client key when the address is unknown (this machine, or a proxy not trusted)
+LOCAL = "local"  # the client key of this machine's loopback (or a reverse proxy on it that is not configured)
+UNKNOWN_ACCOUNT = "（不存在的账号）"  # logged in place of a typed user name that names no account
+UNPARSED = "unparsed"  # the one client key of every address that is not one (throttled like any address)
 _hasher = PasswordHasher()  # argon2id, salted; about 50 ms a hash on this machine
 # Verifying against this keeps a login for an unknown user as slow as one for a known user.
 _DUMMY_HASH = _hasher.hash("examdash-dummy-password")
@@ -85,6 +88,8 @@ def _valid_username(username: str) -> str:
     username = (username or "").strip()
     if not USERNAME.fullmatch(username):
         raise AuthError("用户名须为 3-64 位字母、数字或 _ . @ -")
+    if ids.looks_like_id(username):
+        raise AuthError("用户名不能是身份证号：请换一个用户名（如姓名拼音或工号）")
     return username
 
 
@@ -180,9 +185,21 @@ def _load(cur, username: str) -> User | None:
 
 
 def client_key(client: str | None) -> str:
-    """The throttling key of a client address: the address if it looks like one, else 'local'."""
-    client = client.strip() if isinstance(client, str) else ""
-    return client if CLIENT.fullmatch(client) else LOCAL
+    """The throttling key of a client address (web/clients.py finds it): the address, normalised; `local`
+    for this machine's loopback (None: Streamlit gives no address for loopback); anything else that is not
+    an address is one shared key, throttled like an address, never `local`."""
+    if client is None:
+        return LOCAL
+    text = client.strip()
+    if text.startswith("[") and "]" in text:  # [v6]:port
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        text = text.split(":")[0]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return UNPARSED
+    return LOCAL if ip.is_loopback else ip.compressed
 
 
 def authenticate(con, username: str, password: str, *, client: str | None = None,
@@ -200,6 +217,15 @@ def authenticate(con, username: str, password: str, *, client: str | None = None
     client = client_key(client)
     now = now or db.clock(con)
     app = db.app(con)
+    found = db.rows(con, "select u.password_hash, u.username, u.display_name, u.role, u.school_code, s.school_name, "
+                         "coalesce(u.session_epoch, 0), u.site_code, t.site_name, u.active from users u "
+                         "left join schools s using (school_code) left join sites t on t.site_code = u.site_code "
+                         "where u.username = $u", {"u": username})
+    # What was typed is logged only when it names an account: a name that is none may be a password or an
+    # ID number typed into the wrong field (the throttle counts it under a digest).
+    shown = username if found else UNKNOWN_ACCOUNT
+    active = [r for r in found if r[-1]]
+    stored, user = (active[0][0], User(*active[0][1:-1])) if active else (None, None)
     pair_key = _pair_key(username, client)
     who, pair = _throttle_row(app, "login_client", client), _throttle_row(app, "login", pair_key)
     refusals = ((who, "login_refused_client_locked", "此处登录失败次数过多，已锁定"),
@@ -207,13 +233,8 @@ def authenticate(con, username: str, password: str, *, client: str | None = None
     for row, action, text in refusals:
         minutes = _locked(row, now)
         if minutes:
-            app.record(now, username, action, username, {"client": client})
+            app.record(now, shown, action, shown, {"client": client})
             raise AuthError(f"{text}，请 {minutes} 分钟后再试")
-    found = db.rows(con, "select u.password_hash, u.username, u.display_name, u.role, u.school_code, s.school_name, "
-                         "coalesce(u.session_epoch, 0), u.site_code, t.site_name from users u "
-                         "left join schools s using (school_code) left join sites t on t.site_code = u.site_code "
-                         "where u.username = $u and u.active", {"u": username})
-    stored, user = (found[0][0], User(*found[0][1:])) if found else (None, None)
     ok = False
     try:
         ok = _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
@@ -230,7 +251,7 @@ def authenticate(con, username: str, password: str, *, client: str | None = None
                 spread = _count(_throttle_row(app, "login_client", client, run), now)
                 client_lock = now + dt.timedelta(minutes=LOCK_MINUTES) if spread >= CLIENT_MAX_FAILURES else None
                 _set_throttle(run, "login_client", client, spread, now, client_lock)
-            app.record(now, username, "login_failed", username,
+            app.record(now, shown, "login_failed", shown,
                        {"failures": failures, "locked": locked_until is not None, "client": client,
                         "client_locked": client_lock is not None}, run=run)
         if locked_until:
@@ -247,7 +268,8 @@ def authenticate(con, username: str, password: str, *, client: str | None = None
 
 
 def _pair_key(username: str, client: str) -> str:
-    return f"{username}|{client}"
+    """The throttle key of a (user name, client) pair: the name as a digest (it may be anything typed)."""
+    return f"{hashlib.sha256(username.encode('utf-8')).hexdigest()[:32]}|{client}"
 
 
 def _throttle_row(app, kind: str, key: str, run=None) -> tuple | None:

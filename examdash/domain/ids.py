@@ -79,3 +79,29 @@ def mask_id(id_no) -> str:
     if len(s) <= 10:
         return "*" * len(s)
     return s[:6] + "*" * (len(s) - 10) + s[-4:]
+
+
+_ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+
+
+def looks_like_id(text) -> bool:
+    """Whether a typed value has the shape of an ID number (18 characters, check digit or not)."""
+    return isinstance(text, str) and _ID_IN_TEXT.fullmatch(text.strip()) is not None
+
+
+def _id_like(run: str) -> bool:
+    """An 18-character run that is an ID number, or one mistyped: its check digit holds, or it has a region
+    code and a birth date where an ID has them (an 18-digit bank reference rarely has both)."""
+    run = run.upper()
+    if id_valid(run):
+        return True
+    year, month, day = int(run[6:10]), int(run[10:12]), int(run[12:14])
+    return run[0] in "12345678" and 1900 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31
+
+
+def scrub(text: str | None) -> str | None:
+    """Text to be logged with every ID number in it masked (6 + 4 kept): what a user types into a field
+    that asks for something else (a ticket, a user name, a note) is never kept as a full ID number."""
+    if not text:
+        return text
+    return _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)) if _id_like(m.group(0)) else m.group(0), text)

@@ -77,6 +77,11 @@ class Found:
         return f"{self.publicity_start:%Y-%m-%d} 至 {self.publicity_end:%Y-%m-%d}"
 
 
+def shaped_ticket(ticket: str) -> bool:
+    """Whether a typed value has a ticket's shape (and not an ID number's): only then is it kept in a log."""
+    return bool(TICKET.fullmatch(ticket)) and not ID_SHAPE.fullmatch(ticket)
+
+
 def normalise(ticket, id_number) -> tuple[str, str]:
     """The ticket and ID number as stored: full width folded, spaces dropped, upper case."""
     return fold_typed(ticket), fold_typed(id_number)
@@ -240,7 +245,7 @@ def find(con, ticket, id_number, client: str | None) -> list[Found]:
     state = db.lake_state(con)
     now, app = state.now(), db.app(con)
     key = app.secret(KEY_NAME)
-    shaped = bool(TICKET.fullmatch(ticket)) and not ID_SHAPE.fullmatch(ticket)
+    shaped = shaped_ticket(ticket)
     well_formed = shaped and id_valid(id_number)
     found = index(con, state).find(ticket, id_number) if well_formed else []
     detail = {"client": client, "id": _hash(key, "id", f"{ticket}:{id_number}") if well_formed else None,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from examdash.domain import auth, rules
+from examdash.domain import auth, lookup, rules
 from examdash.store import db
 
 DEFAULT_ROOM_SEATS = 30
@@ -121,6 +121,9 @@ def move(con, user, batch: str, site: str, ticket: str, room: str, seat: str) ->
     try:
         _authorised(con, user, site)
         room, seat = str(room).strip().zfill(2), str(seat).strip().zfill(2)
+        ticket = str(ticket or "").strip()
+        if not lookup.shaped_ticket(ticket):  # what is typed is echoed and logged only when it is a ticket
+            raise RoomError("准考证号格式不符：请输入考生的准考证号（不是身份证号）")
         with db.transaction(con) as cur:
             plan = _plan(cur, batch, site)
             if plan is None:

@@ -21,7 +21,7 @@ import duckdb
 
 from examdash.config import EXAM_PLAN, TIMEZONE, db_path
 from examdash.domain import plan as plan_mod
-from examdash.domain import rules
+from examdash.domain import ids, rules
 from examdash.store import appdb, lake
 from examdash.store.lake import DbError
 from examdash.store.sql_files import statement
@@ -434,8 +434,8 @@ def audit(cur, actor: str, action: str, target: str | None = None, detail: dict 
             "at": now(cur),
             "actor": actor,
             "action": action,
-            "target": target,
-            "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+            "target": ids.scrub(target),  # an ID number typed into any field is kept masked (ids.scrub)
+            "detail": ids.scrub(json.dumps(detail, ensure_ascii=False, default=str)) if detail else None,
         },
     )
 

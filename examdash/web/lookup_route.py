@@ -34,7 +34,7 @@ from examdash import config, web
 from examdash.domain import lookup
 from examdash.store import db
 from examdash.views import lookup as view
-from examdash.web import cookies
+from examdash.web import clients, cookies
 
 PATH = "/lookup"
 COOKIE = "examdash_lookup"
@@ -93,13 +93,9 @@ def csrf_ok(key: bytes, nonce: str | None, token: str | None, now: float | None 
 
 
 def client_of(request: Request) -> str | None:
-    """The browser's address: behind the trusted reverse proxy the last X-Forwarded-For entry (the one the
-    proxy added), otherwise the socket's peer."""
-    if config.trust_proxy():
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.client.host if request.client else None
+    """The browser's address (web/clients.py): the socket's peer, or behind our reverse proxies the entry
+    they added."""
+    return clients.address(request.client.host if request.client else None, request.headers.get("x-forwarded-for"))
 
 
 def _page(body: str) -> str:
@@ -171,7 +167,7 @@ def _post(request: Request, form) -> HTMLResponse:
     return _respond(_page(body), nonce, request)
 
 
-async def _form_fields(request: Request) -> dict[str, str] | None:
+async def form_fields(request: Request) -> dict[str, str] | None:
     """The posted form's fields (application/x-www-form-urlencoded, at most MAX_BODY bytes), or None."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
         return None
@@ -191,7 +187,7 @@ async def endpoint(request: Request) -> HTMLResponse:
     try:
         if request.method == "POST":
             try:
-                form = await _form_fields(request)
+                form = await form_fields(request)
             except ValueError:  # more fields than a form has
                 form = None
             if form is None:
