@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from examdash.store import db, lake
+from examdash.store import db, lake, private
 
 
 def add(sub) -> None:
@@ -30,9 +30,10 @@ def run_backup(args, path: Path) -> int:
         print(f"错误：备份目录 {target} 已存在且不为空，请指定一个新目录", file=sys.stderr)
         return 2
     con = db.connect(path)
-    target.mkdir(parents=True, exist_ok=True)
+    private.private_dir(target)  # a whole copy of the data: the owner's alone (store/private.py)
     db.backup(con, target)
     con.close()
+    private.private_tree(target)
     print(f"已备份 {path} 到 {target}")
     return 0
 
@@ -46,6 +47,15 @@ def run_restore(args, path: Path) -> int:
         return 2
     counts = db.restore(args.dir, path)
     print(f"已从 {args.dir} 恢复到 {path}：{len(counts)} 张表，{sum(counts.values()):,} 行")
+    from examdash.store import sweep
+
+    con = db.connect(path)
+    try:
+        moved = sweep.set_aside_originals(con)  # imports after the backup: their originals are kept, not swept
+    finally:
+        con.close()
+    if moved:
+        print(f"备份之后导入的 {moved} 个原件已移到导入原件目录下的 restored_* 子目录（未删除，可用于重新导入）")
     return 0
 
 
@@ -65,7 +75,25 @@ def run_maintain(args, path) -> int:
     catalog = f"，目录文件 {done['catalog_bytes']:,} 字节" if "catalog_bytes" in done else ""
     print(f"现有 {done['snapshots']} 个快照、{done['data_files']} 个数据文件（{done['data_bytes']:,} 字节）{catalog}；"
           f"用时 {done['seconds']:.1f} 秒")
+    print(f"已删除已退出进程留下的 {done.get('leftover_folders', 0)} 个临时目录、{done.get('orphan_files', 0)} 个未被任何快照"
+          f"引用的数据文件、{done.get('orphan_originals', 0)} 个没有导入记录的原件副本")
+    _print_modes(done)
     return 0
+
+
+def _print_modes(done: dict) -> None:
+    """What the pass tightened of the store's file modes (store/private.py: repair)."""
+    files, folders = done.get("modes_files", 0), done.get("modes_folders", 0)
+    if files or folders:
+        print(f"已收紧权限：{files} 个文件改为 0600，{folders} 个目录改为 0700（此前同组或其他用户可以访问）：")
+        for shown in done.get("modes_paths", []):
+            print(f"  {shown}")
+        if files + folders > len(done.get("modes_paths", [])):
+            print(f"  ……等共 {files + folders} 项")
+    elif not done.get("modes_failed"):
+        print("文件权限无需收紧：数据文件均为 0600，目录均为 0700")
+    for failed in done.get("modes_failed", []):
+        print(f"警告：无法收紧 {failed} 的权限（不属于当前用户？），请由其所有者执行 chmod go-rwx", file=sys.stderr)
 
 
 def run_convert(args, path) -> int:

@@ -1,4 +1,9 @@
-"""`import KIND FILE`: validate an export and write it in one transaction (or only check it)."""
+"""`import KIND FILE`: validate an export and write it in one transaction (or only check it).
+
+SIGTERM is a normal exit here (SystemExit 143, store/leftovers.py), like Ctrl-C: the write transaction rolls
+back (DuckLake deletes the data files it wrote) and the original the import kept is removed when no other
+import is under way. Killed outright (SIGKILL), it leaves both: the next `maintain` or start of the app
+removes them."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from pathlib import Path
 
 from examdash.cli.errors import EXIT_INVALID, EXIT_OK, UsageError
 from examdash.importers.kinds import KINDS
-from examdash.store import db
+from examdash.store import db, leftovers, sweep
 
 
 def add(sub) -> None:
@@ -25,6 +30,7 @@ def add(sub) -> None:
 def run(args, path: Path) -> int:
     from examdash.importers import import_file
 
+    leftovers.exit_on_sigterm()
     if not args.file.exists():
         raise UsageError(f"文件不存在：{args.file}")
     from examdash import demo
@@ -35,8 +41,15 @@ def run(args, path: Path) -> int:
         con.close()
         print(f"错误：{refusal}", file=sys.stderr)
         return EXIT_INVALID
-    result = import_file(con, args.kind, args.file, batch=args.batch, actor=args.user, dry_run=args.dry_run, db_file=path,
-                         confirm=args.confirm, sheet=args.sheet)
+    try:
+        with sweep.importing(con):  # a sweep meanwhile leaves the original it copies aside alone
+            result = import_file(con, args.kind, args.file, batch=args.batch, actor=args.user, dry_run=args.dry_run,
+                                 db_file=path, confirm=args.confirm, sheet=args.sheet)
+    except BaseException:
+        sweep.after_failed_import(con)
+        if leftovers.terminated():  # DuckDB turns the signal into "Query interrupted": still SIGTERM's exit
+            raise SystemExit(leftovers.EXIT_SIGTERM) from None
+        raise
     for line in result.lines(limit=1000):
         print(line, file=sys.stderr if not result.ok else sys.stdout)
     for line in result.impacts:

@@ -28,7 +28,7 @@ from examdash.importers import links
 from examdash.importers.kinds import KINDS, Checker, Issue, cap_cells, required_present
 from examdash.importers.reading import RawTable, ReadError, norm_header, read_table
 from examdash.importers.validate import VALIDATORS
-from examdash.store import db
+from examdash.store import db, private
 from examdash.store.sql_files import statement
 
 RESULT_KINDS = {"registrations", "attendance", "scores"}
@@ -143,7 +143,7 @@ def sha256_of(path: Path) -> str:
 def _copy_aside(path: Path, part: Path) -> Path | OSError:
     """The file copied to `part`, or the error, which matters only if the import goes on to write."""
     try:
-        part.parent.mkdir(parents=True, exist_ok=True)
+        private.private_dir(part.parent)  # the originals hold personal data: 0700 (files 0600 by the umask)
         shutil.copyfile(path, part)
     except OSError as exc:
         part.unlink(missing_ok=True)

@@ -8,19 +8,21 @@ meanwhile waits on the child without holding the GIL, so other sessions' pages a
 The child is a fresh interpreter (`python -c`), not a multiprocessing fork: inside Streamlit the main
 module is the app's script, which multiprocessing would run again in its children. Starting it costs
 about 0.4 s. The table comes back as an Arrow IPC file in a private temporary folder, memory-mapped by
-the parent: a million rows arrive without pickling the text.
+the parent: a million rows arrive without pickling the text. That folder is the parent's
+(store/leftovers.py: named for it and locked by it; removed when the read ends, when the parent exits, or,
+when it was killed, at the next start of the app or `maintain`), and the child, which writes nothing else,
+is killed when its parent dies (leftovers.watch_parent, SIGKILL).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import resource
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -29,13 +31,16 @@ import pyarrow as pa
 from examdash import config
 from examdash.importers.reading import RawTable, ReadError
 from examdash.importers.reading import read_table as read_in_process
+from examdash.store import leftovers
 
 _LOG = logging.getLogger("examdash")
 _CHILD = "import sys; from examdash.importers.isolate import child_main; child_main(*sys.argv[1:])"
 
 
-def child_main(folder: str, memory_mb: str, seconds: str) -> None:
-    """The child's whole life: limits first, then the read; the answer is written into `folder`."""
+def child_main(folder: str, memory_mb: str, seconds: str, parent: str | None = None) -> None:
+    """The child's whole life: its parent watched, limits, then the read; the answer is written into `folder`."""
+    if parent is not None:  # before the memory limit: the watching thread needs its stack
+        leftovers.watch_parent(int(parent), signal.SIGKILL)
     limit = int(memory_mb) << 20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (int(seconds), int(seconds) + 1))
@@ -71,12 +76,14 @@ def read_table(path: Path, aliases: dict[str, str], required: set[str], sheet: s
     a ReadError in Chinese."""
     memory_mb = int(memory_mb or config.parse_memory_mb())
     seconds = float(seconds or config.parse_seconds())
-    folder = Path(tempfile.mkdtemp(prefix="examdash_read_"))
+    folder = leftovers.owned_folder(leftovers.READ)
     too_slow = f"读取文件超过 {seconds:g} 秒仍未完成，已中止：文件可能已损坏，或含有异常内容"
+    child = None
     try:
         (folder / "request.pickle").write_bytes(pickle.dumps((str(path), dict(aliases), set(required), sheet)))
         with (folder / "stderr.txt").open("wb") as errors:
-            child = subprocess.Popen([sys.executable, "-c", _CHILD, str(folder), str(memory_mb), str(max(1, round(seconds)))],
+            child = subprocess.Popen([sys.executable, "-c", _CHILD, str(folder), str(memory_mb), str(max(1, round(seconds))),
+                                      str(os.getpid())],
                                      cwd=config.ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
         try:
             child.communicate(timeout=seconds + 10)  # the CPU limit comes first; this covers a child stuck waiting
@@ -103,4 +110,7 @@ def read_table(path: Path, aliases: dict[str, str], required: set[str], sheet: s
         raw.columns = {f: pd.Series(pd.array(table.column(k), dtype="str")) for k, f in enumerate(names)}
         return raw
     finally:
-        shutil.rmtree(folder, ignore_errors=True)  # a memory map keeps its pages after the unlink
+        if child is not None and child.poll() is None:  # an exception here (SIGTERM): the reader goes too
+            child.kill()
+            child.wait()
+        leftovers.release(folder)  # a memory map keeps its pages after the unlink

@@ -38,6 +38,8 @@ from pathlib import Path
 
 import duckdb
 
+from examdash.store import private
+
 EXTENSIONS = ("sqlite", "postgres", "ducklake")
 _INSTALLED_NAME = {"sqlite": "sqlite_scanner", "postgres": "postgres_scanner", "ducklake": "ducklake"}
 LOCK_WAIT_SECONDS = float(os.environ.get("EXAMDASH_WRITE_WAIT_SECONDS", "300"))
@@ -184,6 +186,8 @@ def install_extensions() -> None:
                     if not source.exists():
                         raise DbError(f"缺少 DuckDB 扩展文件 {source}（请运行 make setup 安装 requirements.txt）")
                     con.execute(f"install '{source}'")  # a path from the installed wheel, not user input
+            if not all(_INSTALLED_NAME[n] in installed for n in EXTENSIONS):
+                _readable(extension_directory())
         finally:
             con.close()
             fcntl.flock(guard, fcntl.LOCK_UN)
@@ -191,9 +195,24 @@ def install_extensions() -> None:
         _done.add("all")
 
 
+def _readable(folder: Path) -> None:
+    """The installed extensions are program files, not data: readable by every user of the environment
+    (as the wheels they come from), although the process's umask is owner-only (store/private.py)."""
+    for path in [folder, *folder.rglob("*")]:
+        try:
+            if path.is_symlink() or path.stat().st_uid != os.geteuid() or path.name.startswith("."):
+                continue
+            os.chmod(path, path.stat().st_mode | (0o755 if path.is_dir() else 0o644))
+        except OSError:
+            pass
+
+
 def _create_sqlite_catalog(store: Store) -> None:
-    """A new SQLite catalog in WAL mode: readers of other processes never block a writer's commit."""
-    Path(store.catalog).parent.mkdir(parents=True, exist_ok=True)
+    """A new SQLite catalog in WAL mode: readers of other processes never block a writer's commit. It
+    holds accounts and inlined rows: 0600 (its -wal and -shm take its mode), a new folder 0700."""
+    Path(store.catalog).parent.mkdir(mode=private.DIR_MODE, parents=True, exist_ok=True)
+    os.close(os.open(store.catalog, os.O_RDWR | os.O_CREAT, private.FILE_MODE))
+    private.private_file(store.catalog)
     c = sqlite3.connect(store.catalog)
     try:
         c.execute("pragma journal_mode=wal")
@@ -266,7 +285,7 @@ class Connection:
 
 def _first_attach(store: Store) -> None:
     """The first attach writes the catalog's tables and records the data path (later ones check it)."""
-    store.data_path.mkdir(parents=True, exist_ok=True)
+    private.private_dir(store.data_path)  # the Parquet files: 0600 by the umask, in 0700 folders
     boot = duckdb.connect(config=_config())
     try:
         with write_lock(store):
@@ -300,13 +319,16 @@ def copy_store(source: str | os.PathLike, target: str | os.PathLike) -> Path:
     src, dst = resolve(source), resolve(target)
     if src.kind != dst.kind or src.kind == "postgres":
         raise DbError("只能复制同类的本机存储（.duckdb 文件，或 DuckLake 目录文件及其数据目录）")
-    Path(dst.catalog).parent.mkdir(parents=True, exist_ok=True)
+    Path(dst.catalog).parent.mkdir(mode=private.DIR_MODE, parents=True, exist_ok=True)
     shutil.copyfile(src.catalog, dst.catalog)
+    private.private_file(dst.catalog)
     for suffix in (".wal", "-wal"):
         if Path(src.catalog + suffix).exists():
             shutil.copyfile(src.catalog + suffix, dst.catalog + suffix)
+            private.private_file(dst.catalog + suffix)
     if src.kind == "sqlite":
         shutil.copytree(src.data_path, dst.data_path, dirs_exist_ok=True)
+        private.private_tree(dst.data_path)  # copytree copies the source's modes, loose ones too
     return Path(dst.catalog)
 
 

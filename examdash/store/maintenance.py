@@ -14,6 +14,8 @@ What `run` does, under the store's write lock:
 2. delete the files that only expired snapshots used (`ducklake_cleanup_old_files(cleanup_all)`): after
    step 1 no reader can still need them. (Its own `older_than` filter compares by the day on DuckDB
    1.5.5, so the delay is kept in step 1 instead.)
+3. (outside the lock) tighten the loose modes of the store's local files and folders to 0600 and 0700
+   (`private.repair`: catalog, data folder, application database, kept originals).
 
 What it does not do, measured on DuckDB 1.5.5 (docs/STORE.md, "Snapshots and maintenance"):
 
@@ -59,7 +61,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from examdash.config import TIMEZONE
-from examdash.store import db, lake
+from examdash.store import db, lake, private
 
 LEASE = "maintain"
 DEFAULT_MINUTES = 60.0
@@ -172,9 +174,14 @@ def run(con, keep_days: float, *, actor: str = "维护", grace: dt.timedelta = G
                 f"call ducklake_cleanup_old_files({_name()}, cleanup_all => true)").fetchall())
         finally:
             cur.close()
+        from examdash.store import sweep  # what killed processes left: temp folders, orphans (sweep.py)
+
+        done.update(sweep.sweep(con))  # leftover_folders, orphan_files, orphan_originals
+    done.update(private.repair(store))  # 3. loose file modes: files 0600, folders 0700 (modes_*)
     done.update(figures(con))
     done["seconds"] = round(time.monotonic() - started, 3)
-    if record_idle or done["snapshots_expired"] or done["files_deleted"]:
+    if record_idle or any(done.get(k) for k in ("snapshots_expired", "files_deleted", "modes_files", "modes_folders",
+                                                 "leftover_folders", "orphan_files", "orphan_originals")):
         db.event(con, actor, "maintain", None, done)
     return done
 

@@ -13,7 +13,9 @@ store has moved on (its answer is then newer than its cache key says, never olde
 
 The copy of a new version is made on a thread while the queries of that version read the lake (a page
 run never waits about 2 s at 1M rows for it); EXAMDASH_MIRROR=wait makes them wait (the benchmarks),
-=off reads the lake always. Three versions are kept per process, each in its own file in a temp folder.
+=off reads the lake always. Three versions are kept per process, each in its own file in a temp folder
+of the process (store/leftovers.py: named for it and locked by it, removed at its exit, SIGTERM included,
+and by the next start of the app or `maintain` when the process was killed).
 
 Only queries cached by data version use a mirror (web._cached_query); everything that writes, and
 everything read live (the audit log, accounts), reads the lake itself; sessions and request events live in
@@ -22,16 +24,13 @@ the application database (store/appdb.py).
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
-import shutil
-import tempfile
 import threading
 import weakref
 from pathlib import Path
 
-from examdash.store import db, lake
+from examdash.store import db, lake, leftovers
 
 PREFIX = "examdash_mirror_v"  # one attached DuckDB file per data version: examdash_mirror_v<version>
 ALWAYS = frozenset({"results"})  # the pre-joined table every analytics query reads, whatever its size
@@ -47,18 +46,27 @@ _LOG = logging.getLogger(__name__)
 
 class _Mirrors:
     def __init__(self) -> None:
-        self.folder = tempfile.mkdtemp(prefix="examdash-mirror-")
+        self.folder = str(leftovers.owned_folder(leftovers.MIRROR))  # examdash-mirror-<pid>-<start>-…
         _folders.append(self.folder)
         self.built: list[int] = []
         self.building = threading.Lock()
 
 
-@atexit.register
 def _cleanup() -> None:
+    """At the process's end (atexit), or as SIGTERM reaches the server (leftovers.exit_on_sigterm): no new
+    copy starts, the one under way is waited for, the folders go."""
     for thread in list(_threads):  # a copy still running when the process ends would abort it in C++
         thread.join(timeout=60)
     for folder in _folders:
-        shutil.rmtree(folder, ignore_errors=True)
+        leftovers.release(folder)
+
+
+leftovers.at_exit(_cleanup)
+# The Streamlit server imports this module on its main thread, while uvicorn's SIGTERM handler is in place:
+# chained here, the mirrors are removed as SIGTERM arrives (uvicorn ends the process with the signal's
+# default action after its graceful shutdown, which runs no atexit). A plain process gets SIGTERM as a
+# normal exit.
+leftovers.exit_on_sigterm()
 
 
 def mode() -> str:
@@ -96,6 +104,8 @@ def _literal(path: Path) -> str:
 def _mirror(con, version: int, *, wait: bool) -> int | None:
     """The data version of a ready mirror at least as new as `version`, or None (reading the lake)."""
     with _lock:
+        if leftovers.exiting():  # the process is ending: its folders are gone or going
+            return None
         mirrors = _state.get(con)
         if mirrors is None:
             mirrors = _state[con] = _Mirrors()

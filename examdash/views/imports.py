@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,18 +67,32 @@ def _run(con, user, upload: Upload, kind: str, batch: str | None, dry_run: bool,
 def import_in_worker(store: str, actor: str, upload: Upload, kind: str, batch: str | None, dry_run: bool,
                      sheet: str | None, confirm: bool, *, progress) -> bytes:
     """The import, in the worker process (offload.BUILDERS): its own connection to the store. The file
-    itself is read in one more child with capped memory and time (isolated=True)."""
-    from examdash.store import db
+    itself is read in one more child with capped memory and time (isolated=True). The upload is written
+    to a temp folder of this process (store/leftovers.py), removed however the import ends; the store's
+    import lock is held meanwhile, and an import that ends with an exception (SIGTERM: the server died)
+    removes the original it kept, if no other import is under way."""
+    from examdash.store import db, leftovers, sweep
 
     con = db.connect(store)
+    folder = None
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(upload.name).name
-            path.write_bytes(upload.data)
-            result = import_file(con, kind, path, batch=batch, actor=actor, dry_run=dry_run, file_name=upload.name,
-                                 db_file=config.db_path(store), progress=progress, sheet=sheet, confirm=confirm,
-                                 isolated=True)
+        folder = leftovers.owned_folder(leftovers.UPLOAD)
+        path = folder / "file" / Path(upload.name).name  # beside the folder's lock, never in its place
+        path.parent.mkdir()
+        path.write_bytes(upload.data)
+        try:
+            with sweep.importing(con):
+                result = import_file(con, kind, path, batch=batch, actor=actor, dry_run=dry_run, file_name=upload.name,
+                                     db_file=config.db_path(store), progress=progress, sheet=sheet, confirm=confirm,
+                                     isolated=True)
+        except BaseException:
+            sweep.after_failed_import(con)
+            if leftovers.terminated():  # SIGTERM (the server died): DuckDB reports it as "Query interrupted"
+                raise SystemExit(leftovers.EXIT_SIGTERM) from None
+            raise
     finally:
+        if folder is not None:
+            leftovers.release(folder)
         con.close()
     return pickle.dumps(result, protocol=5)
 

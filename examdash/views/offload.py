@@ -7,7 +7,11 @@ The caller runs the queries (DuckDB works without the GIL), hands the frames to 
 waits on it without the GIL; the child reports progress through a small file the caller reads.
 
 Only builders named in BUILDERS run in the child, with arguments the caller pickled into a private
-temporary folder.
+temporary folder. The folder is the caller's (store/leftovers.py: named for it, locked by it) and goes
+when the build ends, when the caller's process ends (the children still running are stopped first), or,
+when it was killed, at the next start of the app or `maintain`. The child deletes the pickled request (a
+whole upload, ID numbers and all) as soon as it has read it, and stops when its parent dies
+(leftovers.watch_parent): SIGTERM, a normal exit, so an import it runs rolls back.
 """
 
 from __future__ import annotations
@@ -16,15 +20,16 @@ import importlib
 import json
 import os
 import pickle
-import shutil
+import signal
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from examdash import config
+from examdash.store import leftovers
 
 Progress = Callable[[float, str], None]
 
@@ -34,8 +39,11 @@ BUILDERS = {
     "table_xlsx": "examdash.views.exports:table_xlsx",
     "import_upload": "examdash.views.imports:import_in_worker",
 }
-_CHILD = "import sys; from examdash.views.offload import child_main; child_main(sys.argv[1])"
+_CHILD = "import sys; from examdash.views.offload import child_main; child_main(*sys.argv[1:])"
 POLL = 0.25  # seconds between looks at the child's progress
+STOP_SECONDS = 10.0  # at exit, how long a running child has to end after SIGTERM before it is killed
+_children: dict[int, subprocess.Popen] = {}  # running children of this process, stopped at its exit
+_children_lock = threading.Lock()
 
 
 class BuildError(RuntimeError):
@@ -57,9 +65,14 @@ def _progress_writer(folder: Path) -> Progress:
     return report
 
 
-def child_main(folder: str) -> None:
+def child_main(folder: str, parent: str | None = None) -> None:
+    leftovers.exit_on_sigterm()  # SIGTERM (the parent's death, its exit): finally blocks run, a write rolls back
+    if parent is not None:
+        leftovers.watch_parent(int(parent))
     where = Path(folder)
-    name, args = pickle.loads((where / "request.pickle").read_bytes())
+    request = where / "request.pickle"
+    name, args = pickle.loads(request.read_bytes())
+    request.unlink()  # the upload it may hold stays on disk no longer than needed
     module, _, function = BUILDERS[name].partition(":")
     build = getattr(importlib.import_module(module), function)
     data = build(*args, progress=_progress_writer(where))
@@ -72,28 +85,66 @@ def build(name: str, *args, progress: Progress | None = None, seconds: float = 9
     if name not in BUILDERS:
         raise ValueError(f"unknown builder {name!r}")
     progress = progress or (lambda fraction, text: None)
-    folder = Path(tempfile.mkdtemp(prefix="examdash_build_"))
+    try:
+        folder = leftovers.owned_folder(leftovers.BUILD)
+    except leftovers.Exiting as exc:
+        raise BuildError(str(exc)) from None
+    child = None
     try:
         (folder / "request.pickle").write_bytes(pickle.dumps((name, args), protocol=5))
         with (folder / "stderr.txt").open("wb") as errors:
-            child = subprocess.Popen([sys.executable, "-c", _CHILD, str(folder)], cwd=config.ROOT,
+            child = subprocess.Popen([sys.executable, "-c", _CHILD, str(folder), str(os.getpid())], cwd=config.ROOT,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
+            with _children_lock:
+                _children[child.pid] = child
             deadline = time.monotonic() + seconds
             seen = None
             while child.poll() is None:
                 if time.monotonic() > deadline:
-                    child.kill()
-                    child.wait()
+                    _stop([child])  # SIGTERM first: an import rolls back
                     raise BuildError(f"生成文件超过 {seconds:g} 秒仍未完成，已中止")
                 time.sleep(POLL)  # the GIL is free meanwhile
                 seen = _report(folder, seen, progress)
         if child.returncode != 0 or not (folder / "out.bin").exists():
-            tail = (folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")[-2000:]
+            try:
+                tail = (folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")[-2000:]
+            except OSError:  # the process is ending: its folders went first
+                tail = ""
             raise BuildError(f"生成文件失败（子进程退出码 {child.returncode}）：{tail.strip().splitlines()[-1] if tail.strip() else '无输出'}")
         progress(1.0, "已完成")
         return (folder / "out.bin").read_bytes()
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if child is not None:
+            with _children_lock:
+                _children.pop(child.pid, None)
+            if child.poll() is None:  # left by an exception (the caller's SIGTERM): the child goes too
+                _stop([child])
+        leftovers.release(folder)
+
+
+def _stop_children() -> None:
+    """At this process's end (atexit, or SIGTERM reaching the server): every running child gets SIGTERM
+    (an import rolls back and removes its folders), then SIGKILL after STOP_SECONDS; the build folders go
+    after (leftovers releases them)."""
+    with _children_lock:
+        running = list(_children.values())
+    _stop(running)
+
+
+def _stop(running: list[subprocess.Popen]) -> None:
+    for child in running:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_SECONDS
+    for child in running:
+        try:
+            child.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+leftovers.at_exit(_stop_children)
 
 
 def _report(folder: Path, seen, progress: Progress):
