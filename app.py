@@ -30,6 +30,12 @@ def login_page() -> None:
         else:
             st.button("使用单位账号登录（OIDC）", on_click=st.login, key="login_oidc")
         st.caption("或使用看板账号登录：")
+    link = web.signin_link()
+    if link is not None:
+        # Served by serve.py: the login is the sign-in page's, which sets the session cookie on its own
+        # response (a login here could not, and would have to trust the token the browser brought).
+        st.markdown(f'<a href="{link}" target="_self">前往登录页</a>', unsafe_allow_html=True)
+        return
     with st.form("login_form"):
         username = st.text_input("用户名", key="login_username")
         password = st.text_input("密码", type="password", key="login_password")

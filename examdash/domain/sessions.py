@@ -1,8 +1,10 @@
 """Web sessions that survive a reload and a new tab (table web_sessions of the application database,
 examdash/store/appdb.py: a login, a touch or a logout is no lake snapshot).
 
-The browser holds a random token in an HttpOnly cookie (serve.py sets it); the store keeps only its
-SHA-256. A login opens a record for the token and the account; a page run of any tab of that browser
+The browser holds a random token in an HttpOnly cookie that the sign-in page (web/signin_route.py) sets
+on its own response: a token is issued at each login and never taken from the browser, so a token
+planted before the login is never signed in. The store keeps only its SHA-256. A login opens a record
+for the new token and the account; a page run of any tab of that browser
 finds the newest open record and signs in as its account, provided the account still holds (enabled,
 same password epoch). A record is closed by logout in any tab, a password reset, disabling the account,
 or idling past the timeout; other tabs of the browser are signed out at their next page run.
@@ -70,6 +72,15 @@ def touch(con, session_id: int, last_seen: dt.datetime | None, now: dt.datetime)
     with db.app(con).transaction() as run:
         run("update web_sessions set last_seen = :t, expires_at = :x where session_id = :s and revoked_at is null",
             {"t": appdb.stamp(now), "x": appdb.stamp(now + _timeout()), "s": session_id})
+
+
+def revoke_token(con, token: str | None, reason: str) -> None:
+    """Close every open record of a token (the one a browser brought to a new login is never reused)."""
+    if not valid_token(token):
+        return
+    with db.app(con).transaction() as run:
+        run("update web_sessions set revoked_at = :t, revoked_reason = :r where token_hash = :h and revoked_at is null",
+            {"t": appdb.stamp(db.clock(con)), "r": reason, "h": token_hash(token)})
 
 
 def revoke(con, session_id: int, reason: str) -> None:

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from examdash import config
 from examdash.domain import auth, rules, sessions
 from examdash.domain.auth import User
 from examdash.store import db, maintenance, queries
-from examdash.web import cookies
+from examdash.web import clients, cookies
 
 USER_KEY = "_examdash_user"
 SEEN_KEY = "_examdash_last_seen"
@@ -53,6 +54,9 @@ class SessionGuard:
 @st.cache_resource(show_spinner=False)
 def _connection(path: str):
     con = db.connect(path)
+    from examdash.store import sweep  # what killed processes left (temp folders, orphaned files, originals)
+
+    sweep.at_start(con)
     maintenance.start(con)  # the lake's old snapshots expire on their own (one process at a time, store/maintenance.py)
     return con
 
@@ -180,8 +184,8 @@ def _idle(last_seen: float) -> bool:
 
 
 def session_token() -> str | None:
-    """The browser's session token from the cookie serve.py sets (None without one: AppTest, app.py
-    served on its own)."""
+    """The browser's session token, from the cookie the sign-in page set and serve.py's middleware passed
+    on (None without one: AppTest, app.py served on its own)."""
     try:
         return cookies.token_from_header("; ".join(f"{k}={v}" for k, v in st.context.cookies.to_dict().items()))
     except Exception:  # no request context (a bare script run)
@@ -273,11 +277,25 @@ def _remember(user: User, method: str, session_id: int | None) -> None:
 
 
 def sign_in(user: User, method: str = "password") -> None:
-    """After a login: this tab's session, and the browser's web session when it has a session cookie
-    (so a reload or another tab stays signed in)."""
-    token = session_token()
-    session_id = sessions.open_session(con(), token, user.username, user.epoch, method) if token else None
-    _remember(user, method, session_id)
+    """After a login inside the app (its own form, or single sign-on): this tab's session only. A login
+    that lasts across reloads and tabs is made on the sign-in page (web/signin_route.py), which issues a
+    new session cookie on its own response: the app never binds a login to the token a browser brought,
+    which could have been planted."""
+    _remember(user, method, None)
+
+
+def signin_link() -> str | None:
+    """The sign-in page's address coming back to this page, when the app is served by serve.py (its
+    middleware marks the websocket); None otherwise (AppTest, app.py run on its own: the in-app form)."""
+    try:
+        path = st.context.headers.get(cookies.SERVED_HEADER.decode())
+        here = urllib.parse.urlsplit(st.context.url or "/")
+    except Exception:  # no request context
+        return None
+    if not path:
+        return None
+    target = here.path + (f"?{here.query}" if here.query else "")
+    return f"{path}?" + urllib.parse.urlencode({"next": target})
 
 
 def logout(reason: str | None = None) -> None:
@@ -643,14 +661,9 @@ def show_error(exc: BaseException) -> None:
 
 
 def client_address() -> str | None:
-    """The browser's address, for login throttling. Behind the reverse proxy (EXAMDASH_TRUST_PROXY=1)
-    it is the last X-Forwarded-For entry, the one the proxy itself added; otherwise the peer address
-    (None on this machine's loopback)."""
-    if config.trust_proxy():
-        forwarded = st.context.headers.get("X-Forwarded-For")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return st.context.ip_address
+    """The browser's address, for login throttling and request events (web/clients.py): the websocket's
+    peer (None on this machine's loopback), or behind our reverse proxies the entry they added."""
+    return clients.address(st.context.ip_address, st.context.headers.get("X-Forwarded-For"))
 
 
 def authenticate(username: str, password: str) -> User:

@@ -542,9 +542,9 @@ def test_a_session_survives_a_reload_and_a_new_tab_until_logout(server, browser)
     # logout in one tab ends the other tab's session at its next page run, and a reload stays signed out
     page.get_by_role("button", name="退出登录").click()
     _settled(page)
-    expect(page.get_by_label("密码")).to_be_visible()
+    expect(page.get_by_role("link", name="前往登录页")).to_be_visible()  # the login is the sign-in page's
     _choose(tab, tab.locator('[data-testid="stSidebar"]'), "级别", "初级")
-    expect(tab.get_by_label("密码")).to_be_visible()
+    expect(tab.get_by_role("link", name="前往登录页")).to_be_visible()
     expect(tab.get_by_text("已退出登录")).to_be_visible()
     for p in (page, tab):
         p.reload()
