@@ -86,7 +86,7 @@ def canonical(headers: list, secure: bool) -> tuple[str | None, bool, bool, list
     for name, value in headers:
         if name == b"cookie":
             pairs += cookie_pairs(value.decode("latin-1"))
-        else:
+        elif name != SERVED_HEADER:  # only this middleware says where the sign-in page is
             out.append((name, value))
     token = token_from_header("; ".join(f"{n}={v}" for n, v in pairs), secure)
     ours = {COOKIE, SECURE_COOKIE}

@@ -152,9 +152,10 @@ def test_the_page_run_sees_its_own_write(private_app, monkeypatch):
 
 
 def _request(path="/", method="GET", cookie=None, content_type=b"text/html; charset=utf-8", scheme="http", proxy=None,
-             open_tokens=(), kind="http"):
-    """One request through the middleware: (status, headers sent, the cookie header the app saw)."""
-    scope = {"type": kind, "method": method, "path": path, "scheme": scheme, "headers": [], "query_string": b"a=1"}
+             open_tokens=(), kind="http", extra=()):
+    """One request through the middleware: (status, headers sent, the headers the app saw)."""
+    scope = {"type": kind, "method": method, "path": path, "scheme": scheme, "headers": list(extra),
+             "query_string": b"a=1"}
     if cookie:
         scope["headers"].append((b"cookie", cookie.encode()))
     if proxy:
@@ -225,8 +226,14 @@ def test_the_websocket_sees_only_the_allowed_token_and_the_served_mark():
     token = sessions.new_token()
     _, _, seen = _request("/_stcore/stream", kind="websocket", scheme="wss", cookie=f"{cookies.COOKIE}={token}; x=2")
     assert seen["cookie"] == "x=2" and seen[cookies.SERVED_HEADER.decode()] == cookies.SIGNIN
-    _, _, seen = _request("/_stcore/stream", kind="websocket", scheme="ws", cookie=f"{cookies.COOKIE}={token}")
-    assert seen["cookie"] == f"{cookies.COOKIE}={token}"
+    _, _, seen = _request("/_stcore/stream", kind="websocket", scheme="ws", cookie=f"{cookies.COOKIE}={token}",
+                          extra=[(cookies.SERVED_HEADER, b"https://evil.example/")])
+    assert seen["cookie"] == f"{cookies.COOKIE}={token}" and seen[cookies.SERVED_HEADER.decode()] == cookies.SIGNIN
+
+
+def test_a_signed_out_page_view_is_not_answered_from_the_cache():
+    status, _, seen = _request("/scores", extra=[(b"if-none-match", b'"abc"'), (b"if-modified-since", b"x")])
+    assert status == 303 and "if-none-match" not in seen and "if-modified-since" not in seen
 
 
 def test_the_served_entry_point_is_app_py_with_the_middleware_and_the_plain_pages():
