@@ -590,16 +590,16 @@ def test_a_hostile_upload_fails_alone(real_server, browser, tmp_path):
 
 
 def test_a_candidate_on_a_phone_looks_up_their_result_through_the_plain_page(server, browser):
-    """/lookup is a plain HTTP page (no Streamlit session): a phone-sized browser follows the signed-out
-    menu's link, types the ticket and the full ID number (a lower-case x is fine) and sees the result."""
+    """/lookup is a plain HTTP page (no Streamlit session): a phone-sized browser follows the sign-in
+    page's link, types the ticket and the full ID number (a lower-case x is fine) and sees the result."""
     ticket, id_no, name, total = _server_rows(
         server, "select ticket_no, id_no, name, total::double from results where batch_code = '2023-1' and passed "
                 "and ticket_no is not null order by ticket_no desc limit 1")[0]
     page = _page(browser)
     page.goto(server["url"])
     _settled(page)
-    link = page.locator('[data-testid="stSidebar"]').get_by_role("link", name="考生成绩查询")
-    assert link.get_attribute("href").endswith("/lookup")  # the signed-out menu links to the plain page
+    link = page.get_by_role("link", name="考生成绩查询")
+    assert link.get_attribute("href").endswith("/lookup")  # the sign-in page links to the plain page
     page.context.close()
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                                   locale="zh-CN", java_script_enabled=False)
