@@ -218,19 +218,27 @@ def _shares_originals(store: lake.Store) -> bool:
         return True
 
 
-def orphan_originals(con, alone: bool) -> int:
-    """Remove kept originals no import_log row names, and `.part` copies (all of them when `alone`: no
-    import is under way; else those older than MARGIN). Returns how many."""
+def _listed_originals(con) -> tuple[Path | None, set[str]]:
+    """The store's kept-originals folder (None when there is none, or another store shares it) and the
+    file names its import_log lists."""
     store = db.store_of(con)
     folder = _originals_folder(store)
     if not folder.is_dir() or _shares_originals(store):
-        return 0
+        return None, set()
     cur = con.cursor()
     try:
-        named = {Path(r[0]).name for r in cur.execute(
+        return folder, {Path(r[0]).name for r in cur.execute(
             "select stored_path from import_log where stored_path is not null").fetchall()}
     finally:
         cur.close()
+
+
+def orphan_originals(con, alone: bool) -> int:
+    """Remove kept originals no import_log row names, and `.part` copies (all of them when `alone`: no
+    import is under way; else those older than MARGIN). Returns how many."""
+    folder, named = _listed_originals(con)
+    if folder is None:
+        return 0
     removed = 0
     for entry in list(os.scandir(folder)):
         if not entry.is_file(follow_symlinks=False):
@@ -306,16 +314,9 @@ def set_aside_originals(con) -> int:
     """After a restore: the kept originals of imports the restored store no longer lists (imports made after
     the backup) move into `restored_<time>/` beside them, where no sweep looks. They are what an operator
     would import again; the sweep removes only what a killed import left. Returns how many moved."""
-    store = db.store_of(con)
-    folder = _originals_folder(store)
-    if not folder.is_dir() or _shares_originals(store):
+    folder, named = _listed_originals(con)
+    if folder is None:
         return 0
-    cur = con.cursor()
-    try:
-        named = {Path(r[0]).name for r in cur.execute(
-            "select stored_path from import_log where stored_path is not null").fetchall()}
-    finally:
-        cur.close()
     unlisted = [Path(e.path) for e in os.scandir(folder)
                 if e.is_file(follow_symlinks=False) and _KEPT.fullmatch(e.name) and e.name not in named]
     if not unlisted:
